@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"os"
+	"strings"
+)
+
+// bakeOptions are the flags of `kiln bake`, the same as `docker buildx bake`.
+type bakeOptions struct {
+	files        []string
+	overrides    []string // --set
+	vars         []string // --var name=value
+	print        bool
+	list         string
+	load         bool
+	push         bool
+	sbom         string
+	provenance   string
+	policy       []string
+	noCache      *bool // nil unless --no-cache was given
+	pull         *bool // nil unless --pull was given
+	call         string
+	allow        []string
+	metadataFile string
+	progress     string
+	builder      string
+	jobs         string
+	targets      []string // positional arguments
+}
+
+func init() {
+	c := &command{
+		name:  "bake",
+		usage: "bake [OPTIONS] [TARGET...]",
+		short: "Build targets from docker-bake.hcl, docker-bake.json or compose files",
+	}
+	c.run = func(ctx context.Context, args []string) error {
+		o, err := parseBakeFlags(c, args)
+		if err != nil {
+			return err
+		}
+		return runBake(ctx, o)
+	}
+	register(c)
+}
+
+func parseBakeFlags(c *command, args []string) (*bakeOptions, error) {
+	var o bakeOptions
+	fs := newFlags(c)
+	fs.StringArrayVarP(&o.files, "file", "f", nil, "Build definition file")
+	fs.StringArrayVar(&o.overrides, "set", nil, `Override target value (e.g., "targetpattern.key=value")`)
+	fs.StringArrayVar(&o.vars, "var", nil, `Set a variable value (e.g., "name=value")`)
+	fs.BoolVar(&o.print, "print", false, "Print the options without building")
+	fs.StringVar(&o.list, "list", "", `List targets or variables ("targets", "variables", "type=targets,format=json")`)
+	listTargets := fs.Bool("list-targets", false, "List available targets")
+	listVars := fs.Bool("list-variables", false, "List defined variables")
+	_ = fs.MarkHidden("list-targets")
+	_ = fs.MarkHidden("list-variables")
+	fs.BoolVar(&o.load, "load", false, `Shorthand for "--set=*.output=type=docker"`)
+	fs.BoolVar(&o.push, "push", false, `Shorthand for "--set=*.output=type=registry"`)
+	fs.StringVar(&o.sbom, "sbom", "", `Shorthand for "--set=*.attest=type=sbom"`)
+	fs.StringVar(&o.provenance, "provenance", "", `Shorthand for "--set=*.attest=type=provenance"`)
+	fs.StringArrayVar(&o.policy, "policy", nil, `Global policy evaluation options (format: "[disabled=true|false][,strict=true|false][,log-level=level]")`)
+	noCache := fs.Bool("no-cache", false, "Do not use cache when building the image")
+	pull := fs.Bool("pull", false, "Always attempt to pull all referenced images")
+	fs.StringVar(&o.call, "call", "build", `Set method for evaluating build ("check", "outline", "targets")`)
+	check := fs.Bool("check", false, `Shorthand for "--call=check"`)
+	fs.StringArrayVar(&o.allow, "allow", nil, "Allow build to access specified resources")
+	fs.StringVar(&o.metadataFile, "metadata-file", "", "Write build result metadata to a file")
+	fs.StringVar(&o.progress, "progress", "auto", `Set type of progress output ("auto", "none", "plain", "quiet", "rawjson", "tty")`)
+	fs.StringVar(&o.builder, "builder", envOr("BUILDX_BUILDER", "embedded"), `Where to build: "embedded", a BuildKit address (unix://, tcp://, docker-container://, kube-pod://, ssh://), or "docker"`)
+	fs.StringVarP(&o.jobs, "jobs", "j", "fail-fast", `Set target execution behavior (format: "N" or "mode[,parallel=N]")`)
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.Changed("no-cache") {
+		o.noCache = noCache
+	}
+	if fs.Changed("pull") {
+		o.pull = pull
+	}
+	if *check {
+		o.call = "check"
+	}
+	if o.list == "" {
+		if *listTargets {
+			o.list = "targets"
+		} else if *listVars {
+			o.list = "variables"
+		}
+	}
+	o.targets = fs.Args()
+	return &o, nil
+}
+
+func envOr(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok && strings.TrimSpace(v) != "" {
+		return v
+	}
+	return def
+}
+
+func runBake(ctx context.Context, o *bakeOptions) error {
+	switch {
+	case o.list != "":
+		return listDefinition(ctx, o)
+	case o.print:
+		return printDefinition(ctx, o)
+	default:
+		return buildDefinition(ctx, o)
+	}
+}
