@@ -1,10 +1,13 @@
 # kiln: the two entry points the README names.
-#   make demo   builds the top-level docker-bake.hcl on the embedded engine
-#   make test   runs the whole test suite (installs what the tests need when missing)
+#   make demo   installs what is missing, builds kiln, builds the top-level docker-bake.hcl
+#   make test   installs what is missing, runs the whole test suite (hack/test.sh)
+# Go is looked up in /usr/local/go/bin first (hack/install-deps.sh installs it there).
+export PATH := /usr/local/go/bin:$(PATH)
 GO ?= go
 BIN := bin/kiln
+BAKE_FLAGS ?=
 
-.PHONY: build demo test unit deps vet
+.PHONY: build demo demo-print test unit vet deps clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/kiln
@@ -12,14 +15,24 @@ build:
 deps:
 	bash hack/install-deps.sh
 
+# The demo: every target of docker-bake.hcl, for linux/amd64 and linux/arm64, into ./dist.
 demo: deps build
-	./$(BIN) bake
+	./$(BIN) bake $(BAKE_FLAGS)
+	@echo "demo outputs:" && ls -1 dist
+
+demo-print: build
+	./$(BIN) bake --print
 
 vet:
 	$(GO) vet ./...
 
+# Unit and differential tests only (no root, no engine): integration tests skip under -short.
 unit:
-	$(GO) test ./...
+	$(GO) test -short ./...
 
-test: deps vet
+# Everything, as CI runs it.
+test: deps
 	bash hack/test.sh
+
+clean:
+	rm -rf bin dist

@@ -1,45 +1,128 @@
 #!/usr/bin/env bash
-# Installs what kiln's builds and tests need on Debian/Ubuntu (as root), when missing:
-# runc, qemu-user-static (with binfmt_misc handlers), busybox-static for amd64 and
-# arm64 (the demo's base image is built FROM scratch from them), docker-registry.
+# Installs what kiln's builds and tests need on Debian/Ubuntu (as root), only when
+# missing, and is safe to run again:
+#   - Go (the version in go.mod) at /usr/local/go, from the Go module proxy
+#   - runc (the embedded engine's OCI worker)
+#   - qemu-user-static, with the aarch64/arm binfmt_misc handlers registered
+#   - busybox-static for amd64 and arm64 (apt-get download, not installed), extracted to testdata/demo/base/busybox-{amd64,arm64}
+#     (the demo's and the tests' base image is built FROM scratch from them)
+#   - docker-registry (CNCF Distribution; the tests start one on 127.0.0.1)
+# Needs nothing but Debian's apt repositories and the Go module proxy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export DEBIAN_FRONTEND=noninteractive
+log() { echo "install-deps: $*"; }
 
-need=()
-command -v runc >/dev/null || need+=(runc)
-[ -e /usr/bin/qemu-aarch64-static ] || need+=(qemu-user-static)
-[ -e /bin/busybox ] || need+=(busybox-static)
-command -v docker-registry >/dev/null || need+=(docker-registry)
-command -v git >/dev/null || need+=(git)
-if [ ${#need[@]} -gt 0 ]; then
-  echo "installing: ${need[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq "${need[@]}" >/dev/null
+if [ "$(id -u)" -ne 0 ]; then
+  log "not root: skipping installation (kiln's embedded engine and the integration tests need root)"
+  exit 0
 fi
 
-# Foreign platforms run under qemu through binfmt_misc.
-if [ -d /proc/sys/fs/binfmt_misc ]; then
-  mountpoint -q /proc/sys/fs/binfmt_misc || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc || true
-  if [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] && [ -w /proc/sys/fs/binfmt_misc/register ]; then
-    for f in /usr/lib/binfmt.d/qemu-aarch64.conf /usr/lib/binfmt.d/qemu-arm.conf; do
-      [ -e "$f" ] || continue
-      # binfmt.d lines start with ':'; register needs exactly that line.
-      grep -v '^#' "$f" | grep . > /proc/sys/fs/binfmt_misc/register || true
-    done
+busybox_dir=testdata/demo/base
+want_go=$(awk '$1 == "go" { print $2; exit }' go.mod)
+hostarch=$(dpkg --print-architecture)
+
+# 1. Debian packages: one apt-get update at most, and only if something is missing.
+pkgs=()
+command -v runc >/dev/null || [ -x /usr/sbin/runc ] || pkgs+=(runc)
+[ -e /usr/bin/qemu-aarch64-static ] || pkgs+=(qemu-user-static)
+command -v docker-registry >/dev/null || pkgs+=(docker-registry)
+command -v curl >/dev/null || pkgs+=(curl)
+command -v unzip >/dev/null || pkgs+=(unzip)
+command -v git >/dev/null || pkgs+=(git)
+command -v make >/dev/null || pkgs+=(make)
+need_arm64_busybox=0
+[ -s "$busybox_dir/busybox-arm64" ] || need_arm64_busybox=1
+if [ "$hostarch" != arm64 ] && [ $need_arm64_busybox = 1 ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  log "adding the arm64 architecture to dpkg (for busybox-static:arm64)"
+  dpkg --add-architecture arm64
+fi
+apt_updated=0
+apt_update() {
+  if [ $apt_updated = 0 ]; then
+    log "apt-get update"
+    apt-get update -qq
+    apt_updated=1
   fi
+}
+if [ ${#pkgs[@]} -gt 0 ]; then
+  apt_update
+  log "installing: ${pkgs[*]}"
+  apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
 fi
 
-# busybox for both architectures, for the FROM-scratch base image.
-dest=testdata/demo/base
-mkdir -p "$dest"
-[ -e "$dest/busybox-amd64" ] || cp /bin/busybox "$dest/busybox-amd64"
-if [ ! -e "$dest/busybox-arm64" ]; then
-  dpkg --print-foreign-architectures | grep -qx arm64 || { dpkg --add-architecture arm64; apt-get update -qq; }
+# 2. Go, when /usr/local/go is missing or older than go.mod asks for. The toolchain
+# is a module on the Go module proxy (what GOTOOLCHAIN downloads), so no other host is needed.
+go_ok() {
+  [ -x /usr/local/go/bin/go ] || return 1
+  local have
+  have=$(/usr/local/go/bin/go env GOVERSION 2>/dev/null | sed 's/^go//')
+  [ "$(printf '%s\n%s\n' "$want_go" "$have" | sort -V | head -1)" = "$want_go" ]
+}
+if ! go_ok; then
+  goarch=$hostarch
+  proxy=$(printf '%s' "${GOPROXY:-https://proxy.golang.org}" | cut -d, -f1 | cut -d'|' -f1)
+  case "$proxy" in direct | off | "") proxy=https://proxy.golang.org ;; esac
+  mod="v0.0.1-go${want_go}.linux-${goarch}"
+  log "installing Go $want_go into /usr/local/go from $proxy"
   tmp=$(mktemp -d)
-  (cd "$tmp" && apt-get download -qq busybox-static:arm64 >/dev/null)
-  dpkg-deb -x "$tmp"/busybox-static_*_arm64.deb "$tmp/x"
-  cp "$tmp/x/bin/busybox" "$dest/busybox-arm64"
+  curl -fsSL -o "$tmp/go.zip" "$proxy/golang.org/toolchain/@v/$mod.zip"
+  unzip -q "$tmp/go.zip" -d "$tmp"
+  rm -rf /usr/local/go
+  mv "$tmp/golang.org/toolchain@$mod" /usr/local/go
+  chmod +x /usr/local/go/bin/* /usr/local/go/pkg/tool/*/* 2>/dev/null || true
   rm -rf "$tmp"
 fi
-echo "deps ok: runc $(runc --version | head -1 | awk '{print $3}'), qemu-aarch64 $([ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] && echo registered || echo NOT registered), busybox amd64+arm64"
+
+# 3. Foreign platforms run under qemu through binfmt_misc. Register the handlers from
+# Debian's own definitions (/usr/lib/binfmt.d); their F flag makes them usable inside
+# containers. Containers often have no systemd to do this at boot.
+binfmt=/proc/sys/fs/binfmt_misc
+if [ -d $binfmt ]; then
+  if ! mountpoint -q $binfmt; then
+    mount -t binfmt_misc binfmt_misc $binfmt 2>/dev/null || log "cannot mount $binfmt (no privileges?)"
+  fi
+  for arch in aarch64 arm; do
+    conf=/usr/lib/binfmt.d/qemu-$arch.conf
+    [ -e "$binfmt/qemu-$arch" ] && continue
+    if [ ! -e "$conf" ]; then
+      log "no $conf: qemu-user-static did not install binfmt definitions"
+      continue
+    fi
+    if [ -w $binfmt/register ]; then
+      grep -v '^#' "$conf" | grep . | head -1 > $binfmt/register || log "registering qemu-$arch failed"
+    fi
+  done
+fi
+if [ -e $binfmt/qemu-aarch64 ] && grep -q enabled $binfmt/qemu-aarch64; then
+  emu="qemu-aarch64 registered"
+else
+  emu="qemu-aarch64 NOT registered (arm64 RUN steps will fail)"
+fi
+
+# 4. busybox for both architectures, for the FROM-scratch base image.
+mkdir -p "$busybox_dir"
+extract_busybox() { # arch dest
+  local tmp
+  tmp=$(mktemp -d)
+  (cd "$tmp" && apt-get download -qq "busybox-static:$1" >/dev/null 2>&1) || {
+    apt_update
+    (cd "$tmp" && apt-get download -qq "busybox-static:$1" >/dev/null)
+  }
+  dpkg-deb -x "$tmp"/busybox-static_*_"$1".deb "$tmp/x"
+  install -m 0755 "$tmp/x/bin/busybox" "$2"
+  rm -rf "$tmp"
+}
+for arch in amd64 arm64; do
+  dest=$busybox_dir/busybox-$arch
+  [ -s "$dest" ] && continue
+  if [ "$arch" = "$hostarch" ] && [ -x /bin/busybox ] && dpkg -s busybox-static >/dev/null 2>&1; then
+    install -m 0755 /bin/busybox "$dest"
+  else
+    log "fetching busybox-static:$arch"
+    extract_busybox "$arch" "$dest"
+  fi
+done
+
+runc_version=$( (runc --version 2>/dev/null || /usr/sbin/runc --version) | awk 'NR == 1 { print $3 }')
+log "ok: go $(/usr/local/go/bin/go env GOVERSION), runc $runc_version, $emu, busybox amd64+arm64, docker-registry"
