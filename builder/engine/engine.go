@@ -1,0 +1,231 @@
+// Package engine runs BuildKit's controller inside the kiln process: the OCI
+// (runc) worker on overlayfs, the dockerfile and gateway frontends, bolt cache
+// and history stores, garbage collection, reached through an in-memory gRPC
+// connection. The same engine can also listen on a socket (kiln engine serve).
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/control"
+	"github.com/moby/buildkit/util/appdefaults"
+	"github.com/moby/buildkit/util/grpcerrors"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthv1 "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/test/bufconn"
+
+	_ "github.com/moby/buildkit/util/grpcutil/encoding/proto" // BuildKit's vtproto codec, as buildkitd registers it
+)
+
+// Options configure Start. Only Root is required.
+type Options struct {
+	// Root is the state directory (see DefaultRoot).
+	Root string
+	// ConfigFile is a buildkitd.toml; "" means Root/buildkitd.toml.
+	ConfigFile string
+	// Entitlements the controller allows; nil means network.host and
+	// security.insecure. Each solve must still ask for them (--allow).
+	Entitlements []string
+	// StopTimeout bounds the graceful stop of open gRPC streams on Close
+	// before they are cut (default 10s).
+	StopTimeout time.Duration
+}
+
+// DefaultEntitlements are allowed on the controller; the solve side decides
+// per build whether to request them.
+var DefaultEntitlements = []string{"network.host", "security.insecure"}
+
+// Engine is a running embedded BuildKit.
+type Engine struct {
+	root        string
+	lock        *stateLock
+	controller  *control.Controller
+	closers     *closers
+	server      *grpc.Server
+	pipe        *bufconn.Listener
+	client      *client.Client
+	stop        chan struct{}
+	stopTimeout time.Duration
+	closeOnce   sync.Once
+	closeErr    error
+}
+
+// DefaultRoot is $KILN_ROOT, else /var/lib/kiln.
+func DefaultRoot() string {
+	if r := os.Getenv("KILN_ROOT"); r != "" {
+		return r
+	}
+	return "/var/lib/kiln"
+}
+
+// Start takes the state directory's lock, cleans up after any engine that
+// was killed on it, and starts the controller. Close releases it all.
+func Start(ctx context.Context, opts Options) (_ *Engine, retErr error) {
+	if err := checkRoot(os.Geteuid()); err != nil {
+		return nil, err
+	}
+	if opts.Root == "" {
+		opts.Root = DefaultRoot()
+	}
+	root, err := filepath.Abs(opts.Root)
+	if err != nil {
+		return nil, fmt.Errorf("engine state directory: %w", err)
+	}
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return nil, fmt.Errorf("engine state directory: %w", err)
+	}
+	cfg, err := loadConfig(root, opts.ConfigFile)
+	if err != nil {
+		return nil, err
+	}
+	runcBin, err := findRunc(cfg.Workers.OCI.Binary)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Workers.OCI.Binary = runcBin
+
+	lock, err := lockState(root)
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{root: root, lock: lock, closers: &closers{}, stop: make(chan struct{}), stopTimeout: opts.StopTimeout}
+	if e.stopTimeout <= 0 {
+		e.stopTimeout = 10 * time.Second
+	}
+	defer func() {
+		if retErr != nil {
+			e.Close()
+		}
+	}()
+	if err := cleanStale(ctx, root, runcBin); err != nil {
+		return nil, fmt.Errorf("clean up after a previous engine on %s: %w", root, err)
+	}
+	if opts.Entitlements == nil {
+		opts.Entitlements = DefaultEntitlements
+	}
+	cfg.Entitlements = append(cfg.Entitlements, opts.Entitlements...)
+
+	e.controller, err = newController(ctx, &cfg, e.closers, e.stop)
+	if err != nil {
+		return nil, fmt.Errorf("start embedded engine in %s: %w", root, err)
+	}
+	e.server = newGRPCServer(e.controller)
+	e.pipe = bufconn.Listen(1 << 20)
+	go e.server.Serve(e.pipe)
+
+	e.client, err = client.New(ctx, appdefaults.Address, client.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) {
+		return e.pipe.DialContext(ctx)
+	}))
+	if err != nil {
+		return nil, fmt.Errorf("connect to embedded engine: %w", err)
+	}
+	return e, nil
+}
+
+func newGRPCServer(c *control.Controller) *grpc.Server {
+	s := grpc.NewServer(
+		grpc.ChainUnaryInterceptor(grpcerrors.UnaryServerInterceptor),
+		grpc.StreamInterceptor(grpcerrors.StreamServerInterceptor),
+		grpc.MaxRecvMsgSize(16<<20),
+		grpc.MaxSendMsgSize(16<<20),
+	)
+	healthv1.RegisterHealthServer(s, health.NewServer())
+	c.Register(s)
+	return s
+}
+
+// Root is the engine's state directory.
+func (e *Engine) Root() string { return e.root }
+
+// Client is connected in memory to the engine.
+func (e *Engine) Client() *client.Client { return e.client }
+
+// Serve answers BuildKit API calls on l until Close; other kiln processes,
+// buildctl and buildx's remote driver can then use the engine. addr, if not
+// empty, is recorded in the lock file so that a kiln process finding the
+// state directory busy connects to it instead.
+func (e *Engine) Serve(l net.Listener, addr string) error {
+	if addr != "" {
+		if err := e.lock.write(addr); err != nil {
+			return err
+		}
+	}
+	err := e.server.Serve(l)
+	if errors.Is(err, grpc.ErrServerStopped) {
+		return nil
+	}
+	return err
+}
+
+// Close stops the engine: open streams get StopTimeout to finish, then the
+// controller, the snapshotter and the state lock are released. A new Start
+// on the same directory may follow in the same process.
+func (e *Engine) Close() error {
+	e.closeOnce.Do(func() {
+		var errs []error
+		close(e.stop)
+		if e.client != nil {
+			e.client.Close()
+		}
+		if e.server != nil {
+			stopServer(e.server, e.stopTimeout)
+		}
+		if e.controller != nil {
+			if err := e.controller.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("close controller: %w", err))
+			}
+		}
+		if err := e.closers.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close engine stores: %w", err))
+		}
+		if err := e.lock.release(); err != nil {
+			errs = append(errs, err)
+		}
+		e.closeErr = errors.Join(errs...)
+	})
+	return e.closeErr
+}
+
+// stopServer is GracefulStop bounded by timeout: a client holding a stream
+// (a session, a status watch) would otherwise keep it waiting forever.
+func stopServer(s *grpc.Server, timeout time.Duration) (graceful bool) {
+	done := make(chan struct{})
+	go func() {
+		s.GracefulStop()
+		close(done)
+	}()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		s.Stop()
+		<-done
+		return false
+	}
+}
+
+// findRunc resolves the OCI runtime binary the way BuildKit's executor does.
+func findRunc(configured string) (string, error) {
+	candidates := []string{"buildkit-runc", "runc"}
+	if configured != "" {
+		candidates = []string{configured}
+	}
+	for _, c := range candidates {
+		if p, err := exec.LookPath(c); err == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("the embedded BuildKit engine needs the %s binary in PATH (apt-get install runc), or use --builder with a BuildKit daemon", candidates[len(candidates)-1])
+}
