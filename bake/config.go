@@ -60,4 +60,12 @@ type Target struct {
 	Entitlements     []string                    `json:"entitlements,omitempty" hcl:"entitlements,optional" cty:"entitlements"`
 	ExtraHosts       map[string]*string          `json:"extra-hosts,omitempty" hcl:"extra-hosts,optional" cty:"extra-hosts"`
 	Policy           buildflags.PolicyConfigs    `json:"policy,omitempty" hcl:"policy,optional" cty:"policy"`
+
+	// linked marks a target that is built only because another target
+	// references it through a `target:` context (its output is cacheonly).
+	linked bool
 }
+
+// Linked reports whether the target is in a Plan only because another
+// target names it in a `target:` context.
+func (t *Target) Linked() bool { return t.linked }

@@ -1,9 +1,78 @@
 package bake
 
+import (
+	"sort"
+	"strings"
+)
+
 // Plan is what kiln builds: the requested targets (and the targets they
 // reference through `target:` contexts) after inheritance, overrides and
 // defaults. Its JSON is exactly what `docker buildx bake --print` prints.
 type Plan struct {
 	Groups  map[string]*Group  `json:"group,omitempty"`
 	Targets map[string]*Target `json:"target"`
+}
+
+// ResolvePlan resolves the requested names (targets, groups, glob patterns;
+// "default" when none) against c, applying the --set overrides, as buildx
+// ReadTargets does. Every requested name also becomes a member of the
+// "default" group of the plan unless it is the "default" group itself.
+func (c Config) ResolvePlan(requested, overrides []string, lookupEnv func(string) (string, bool)) (*Plan, error) {
+	if len(requested) == 0 {
+		requested = []string{"default"}
+	}
+	var names []string
+	for _, r := range requested {
+		// compose service names may contain dots; target names cannot
+		m, err := c.matchNames(strings.ReplaceAll(r, ".", "_"))
+		if err != nil {
+			return nil, err
+		}
+		names = append(names, m...)
+	}
+	names = dedupStrings(names)
+
+	o, err := c.ParseOverrides(overrides, lookupEnv)
+	if err != nil {
+		return nil, err
+	}
+
+	p := &Plan{Groups: map[string]*Group{}, Targets: map[string]*Target{}}
+	for _, name := range names {
+		ts, gs := c.ResolveGroup(name)
+		for _, tname := range ts {
+			t, err := c.ResolveTarget(tname, o)
+			if err != nil {
+				return nil, err
+			}
+			p.Targets[tname] = t
+		}
+		for _, gname := range gs {
+			if g := c.group(gname); g != nil {
+				p.Groups[gname] = g
+			}
+		}
+	}
+
+	for _, name := range names {
+		_, isGroup := p.Groups["default"]
+		if isGroup && name == "default" {
+			continue
+		}
+		if !isGroup {
+			p.Groups["default"] = &Group{Name: "default"}
+		}
+		p.Groups["default"].Targets = append(p.Groups["default"].Targets, name)
+	}
+	if g, ok := p.Groups["default"]; ok {
+		g.Targets = dedupStrings(g.Targets)
+		sort.Strings(g.Targets)
+	}
+
+	for _, name := range sortedKeys(p.Targets) {
+		if err := c.loadLinks(name, p.Targets[name], p.Targets, o, nil); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
 }

@@ -1,0 +1,179 @@
+package bake
+
+import (
+	"os"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/docker/buildx/util/buildflags"
+	"github.com/docker/buildx/util/platformutil"
+	"github.com/docker/buildx/util/urlutil"
+	"github.com/docker/go-units"
+	"github.com/moby/buildkit/session/secrets/secretsprovider"
+	"github.com/moby/buildkit/session/sshforward/sshprovider"
+	"github.com/pkg/errors"
+	"golang.org/x/term"
+)
+
+// prepare does to a resolved target what buildx does while turning it into
+// build options, before --print: it cleans the context path (dropping a
+// `cwd://` prefix), sends file outputs without dest to stdout ("-"), and
+// rejects values a build could not use (platforms, shm-size, ulimits,
+// annotations, resources, secrets and ssh sources, outputs).
+func (t *Target) prepare() error {
+	if t.Context != nil && *t.Context == "-" {
+		return errors.Errorf("context from stdin not allowed in bake")
+	}
+	if t.Dockerfile != nil && *t.Dockerfile == "-" {
+		return errors.Errorf("dockerfile from stdin not allowed in bake")
+	}
+	contextPath := "."
+	if t.Context != nil {
+		contextPath = *t.Context
+	}
+	if !strings.HasPrefix(contextPath, "cwd://") && !urlutil.IsRemoteURL(contextPath) {
+		contextPath = path.Clean(contextPath)
+	}
+	if v, ok := strings.CutPrefix(contextPath, "cwd://"); ok {
+		contextPath = path.Clean(v)
+	}
+	t.Context = &contextPath
+
+	if t.ShmSize != nil {
+		if _, err := units.RAMInBytes(*t.ShmSize); err != nil {
+			return errors.Errorf("invalid value %s for membytes key shm-size", *t.ShmSize)
+		}
+	}
+	if _, err := platformutil.Parse(t.Platforms); err != nil {
+		return err
+	}
+	if err := checkSecrets(t.Secrets.Normalize()); err != nil {
+		return err
+	}
+	if err := t.checkSSH(contextPath); err != nil {
+		return err
+	}
+	if err := prepareOutputs(t.Outputs); err != nil {
+		return err
+	}
+	if _, err := buildflags.ParseAnnotations(t.Annotations); err != nil {
+		return err
+	}
+	for _, field := range t.Ulimits {
+		if _, err := units.ParseUlimit(field); err != nil {
+			return err
+		}
+	}
+	return checkResources(t.Resources.ToEntries())
+}
+
+func checkSecrets(secrets buildflags.Secrets) error {
+	src := make([]secretsprovider.Source, 0, len(secrets))
+	for _, s := range secrets {
+		src = append(src, secretsprovider.Source{ID: s.ID, FilePath: s.FilePath, Env: s.Env})
+	}
+	_, err := secretsprovider.NewStore(src)
+	return err
+}
+
+func (t *Target) checkSSH(contextPath string) error {
+	specs := t.SSH
+	if len(specs) == 0 && buildflags.IsGitSSH(contextPath) {
+		specs = []*buildflags.SSH{{ID: "default"}}
+	}
+	configs := make([]sshprovider.AgentConfig, 0, len(specs))
+	for _, s := range specs {
+		configs = append(configs, sshprovider.AgentConfig{ID: s.ID, Paths: slices.Clone(s.Paths)})
+	}
+	_, err := sshprovider.NewSSHAgentProvider(configs)
+	return err
+}
+
+// prepareOutputs validates outputs as buildx's CreateExports does, and like
+// it sets dest "-" on file exporters that have none (what --print shows).
+func prepareOutputs(entries []*buildflags.ExportEntry) error {
+	stdoutUsed := false
+	for _, entry := range entries {
+		if entry.Type == "" {
+			return errors.Errorf("type is required for output")
+		}
+		typ := entry.Type
+		var supportFile, supportDir bool
+		switch typ {
+		case "local":
+			supportDir = true
+		case "tar":
+			supportFile = true
+		case "oci", "docker":
+			tar, err := strconv.ParseBool(entry.Attrs["tar"])
+			if err != nil {
+				tar = true
+			}
+			supportFile, supportDir = tar, !tar
+		case "registry":
+			typ = "image"
+		}
+		if supportDir {
+			if entry.Destination == "" {
+				return errors.Errorf("dest is required for %s exporter", typ)
+			}
+			if entry.Destination == "-" {
+				return errors.Errorf("dest cannot be stdout for %s exporter", typ)
+			}
+			fi, err := os.Stat(entry.Destination)
+			if err != nil && !os.IsNotExist(err) {
+				return errors.Wrapf(err, "invalid destination directory: %s", entry.Destination)
+			}
+			if err == nil && !fi.IsDir() {
+				return errors.Errorf("destination directory %s is a file", entry.Destination)
+			}
+		}
+		if supportFile {
+			if entry.Destination == "" && typ != "docker" {
+				entry.Destination = "-"
+			}
+			if entry.Destination == "-" {
+				if stdoutUsed {
+					return errors.Errorf("multiple outputs configured to write to stdout")
+				}
+				if term.IsTerminal(int(os.Stdout.Fd())) {
+					return errors.Errorf("dest file is required for %s exporter. refusing to write to console", typ)
+				}
+				stdoutUsed = true
+			} else if entry.Destination != "" {
+				fi, err := os.Stat(entry.Destination)
+				if err != nil && !os.IsNotExist(err) {
+					return errors.Wrapf(err, "invalid destination file: %s", entry.Destination)
+				}
+				if err == nil && fi.IsDir() {
+					return errors.Errorf("destination file %s is a directory", entry.Destination)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// checkResources validates resource limits as buildx ParseResourceLimits does.
+func checkResources(entries []string) error {
+	for _, entry := range entries {
+		k, v, _ := strings.Cut(entry, "=")
+		var err error
+		switch k {
+		case "memory":
+			_, err = units.RAMInBytes(v)
+		case "memory-swap":
+			if v != "-1" {
+				_, err = units.RAMInBytes(v)
+			}
+		case "cpu-shares", "cpu-period", "cpu-quota":
+			_, err = strconv.ParseInt(v, 10, 64)
+		}
+		if err != nil {
+			return errors.Wrapf(err, "invalid value %q for resource %s", v, k)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,83 @@
+package bake
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// DiagnosticsError is an evaluation error in bake files. Its message names
+// file:line:col of each error and quotes the source line it points at.
+type DiagnosticsError struct {
+	Diags hcl.Diagnostics
+	Files []File
+}
+
+func (e *DiagnosticsError) Error() string {
+	var b strings.Builder
+	n := 0
+	for _, d := range e.Diags {
+		if d.Severity != hcl.DiagError {
+			continue
+		}
+		if n > 0 {
+			b.WriteString("\n")
+		}
+		n++
+		b.WriteString(e.render(d))
+	}
+	return b.String()
+}
+
+func (e *DiagnosticsError) Unwrap() error { return e.Diags }
+
+func (e *DiagnosticsError) render(d *hcl.Diagnostic) string {
+	msg := d.Summary
+	if d.Detail != "" {
+		msg += "; " + d.Detail
+	}
+	if d.Subject == nil {
+		return msg
+	}
+	r := d.Subject
+	out := fmt.Sprintf("%s:%d,%d-%d: %s", r.Filename, r.Start.Line, r.Start.Column, r.End.Column, msg)
+	if r.Start.Line != r.End.Line {
+		out = fmt.Sprintf("%s:%d,%d-%d,%d: %s", r.Filename, r.Start.Line, r.Start.Column, r.End.Line, r.End.Column, msg)
+	}
+	line, ok := e.sourceLine(r.Filename, r.Start.Line)
+	if !ok {
+		return out
+	}
+	prefix := fmt.Sprintf("  %4d | ", r.Start.Line)
+	caretLen := 1
+	if r.End.Line == r.Start.Line && r.End.Column > r.Start.Column {
+		caretLen = r.End.Column - r.Start.Column
+	}
+	col := r.Start.Column - 1
+	if col > len(line) {
+		col = len(line)
+	}
+	pad := strings.Map(func(c rune) rune {
+		if c == '\t' {
+			return '\t'
+		}
+		return ' '
+	}, line[:col])
+	return out + "\n" + prefix + line + "\n" + strings.Repeat(" ", len(prefix)) + pad + strings.Repeat("^", caretLen)
+}
+
+func (e *DiagnosticsError) sourceLine(filename string, n int) (string, bool) {
+	for _, f := range e.Files {
+		if f.Name != filename && f.Name+".hcl" != filename && f.Name+".json" != filename {
+			continue
+		}
+		lines := bytes.Split(f.Data, []byte("\n"))
+		if n < 1 || n > len(lines) {
+			return "", false
+		}
+		return strings.TrimRight(string(lines[n-1]), "\r"), true
+	}
+	return "", false
+}

@@ -1,0 +1,231 @@
+package bake
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/containerd/platforms"
+	"github.com/docker/buildx/util/buildflags"
+	"github.com/docker/buildx/util/urlutil"
+	"github.com/kiln-build/kiln/hclspec"
+	"github.com/pkg/errors"
+)
+
+// LoadOptions are the `bake` command-line inputs that decide a Plan.
+type LoadOptions struct {
+	// Files are the -f values in order ("-" is Stdin). When empty,
+	// BUILDX_BAKE_FILE is used, then the default file names.
+	Files []string
+	Stdin io.Reader
+	// Targets are the requested names (targets, groups, glob patterns);
+	// "default" when empty.
+	Targets []string
+	// Overrides are --set values; Vars are --var name=value values.
+	Overrides []string
+	Vars      []string
+	// Flags that buildx turns into overrides of every target.
+	Push, Load       bool
+	Call             string // --call / --check; "" or "build" is a plain build
+	NoCache, Pull    *bool  // nil unless given
+	SBOM, Provenance string
+	Policy           []string
+	// Allow are --allow values; only parsed (rejected when malformed) here.
+	Allow []string
+	// Getenv reads the environment (os.LookupEnv when nil).
+	LookupEnv func(string) (string, bool)
+}
+
+// Load reads and evaluates the bake files and resolves the requested names
+// into a Plan, exactly as `docker buildx bake` does before building (and
+// what --print prints): inheritance, --set and flag overrides, defaults,
+// normalized values, and the targets named by `target:` contexts (marked
+// Linked, with a cacheonly output). Plan.Targets holds every target to build.
+// The Meta holds the declared variables and matrix renames.
+func Load(ctx context.Context, opts LoadOptions) (*Plan, *hclspec.Meta, error) {
+	overrides, disablePolicy, err := FlagOverrides(opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, meta, err := LoadConfig(ctx, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := cfg.ResolvePlan(opts.Targets, overrides, opts.envLookup())
+	if err != nil {
+		return nil, nil, err
+	}
+	epoch, hasEpoch := opts.lookupEnv()("SOURCE_DATE_EPOCH")
+	for _, name := range sortedKeys(p.Targets) {
+		t := p.Targets[name]
+		if disablePolicy {
+			t.Policy = buildflags.PolicyConfigs{{Disabled: true}}
+		}
+		if _, ok := t.Args["SOURCE_DATE_EPOCH"]; !ok && hasEpoch && epoch != "" {
+			if t.Args == nil {
+				t.Args = map[string]*string{}
+			}
+			v := epoch
+			t.Args["SOURCE_DATE_EPOCH"] = &v
+		}
+		if err := t.prepare(); err != nil {
+			return nil, nil, errors.Wrapf(err, "target %s", name)
+		}
+	}
+	return p, meta, nil
+}
+
+// LoadConfig reads and evaluates the bake files without resolving targets
+// (what --list shows).
+func LoadConfig(ctx context.Context, opts LoadOptions) (*Config, *hclspec.Meta, error) {
+	names := opts.Files
+	if len(names) == 0 {
+		var err error
+		if names, err = FilesFromEnv(opts.lookupEnv()); err != nil {
+			return nil, nil, err
+		}
+	}
+	for _, n := range names {
+		if urlutil.IsRemoteURL(n) {
+			return nil, nil, errors.Errorf("remote bake file %s: kiln reads local files only", n)
+		}
+	}
+	stdin := opts.Stdin
+	if stdin == nil {
+		stdin = os.Stdin
+	}
+	files, err := ReadLocalFiles(names, stdin)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(files) == 0 {
+		return nil, nil, errors.New("couldn't find a bake definition")
+	}
+	vars, err := ParseVars(opts.Vars)
+	if err != nil {
+		return nil, nil, err
+	}
+	if v := strings.TrimSpace(os.Getenv("BUILDX_BAKE_FILE_RELATIVE_PATHS")); v != "" {
+		if _, err := strconv.ParseBool(v); err != nil {
+			return nil, nil, errors.Wrapf(err, "failed to parse %s value %q", "BUILDX_BAKE_FILE_RELATIVE_PATHS", v)
+		}
+	}
+	return ParseFiles(files, ParseOptions{
+		Defaults: map[string]string{
+			"BAKE_CMD_CONTEXT":    "cwd://",
+			"BAKE_LOCAL_PLATFORM": platforms.Format(platforms.DefaultSpec()),
+		},
+		Vars:      vars,
+		LookupEnv: opts.envLookup(),
+	})
+}
+
+func (o LoadOptions) lookupEnv() func(string) (string, bool) {
+	if o.LookupEnv != nil {
+		return o.LookupEnv
+	}
+	return os.LookupEnv
+}
+
+// envLookup is the environment variables may be read from; nil when
+// BUILDX_BAKE_DISABLE_VARS_ENV_LOOKUP is true.
+func (o LoadOptions) envLookup() func(string) (string, bool) {
+	lookup := o.lookupEnv()
+	if v, ok := lookup("BUILDX_BAKE_DISABLE_VARS_ENV_LOOKUP"); ok {
+		if disable, err := strconv.ParseBool(v); err == nil && disable {
+			return nil
+		}
+	}
+	return lookup
+}
+
+// ParseVars parses --var values.
+func ParseVars(values []string) (map[string]string, error) {
+	if len(values) == 0 {
+		return nil, nil
+	}
+	vars := make(map[string]string, len(values))
+	for _, value := range values {
+		if value == "" {
+			continue
+		}
+		key, val, ok := strings.Cut(value, "=")
+		if !ok {
+			return nil, errors.Errorf("invalid variable %q, expected key=value", value)
+		}
+		if key == "" {
+			return nil, errors.Errorf("invalid variable %q, key is empty", value)
+		}
+		vars[key] = val
+	}
+	return vars, nil
+}
+
+// FlagOverrides returns the --set values followed by the overrides buildx
+// derives from --push, --load, --call, --no-cache, --pull, --sbom,
+// --provenance and --policy (in that order), and whether --policy
+// disabled=true turns policies off.
+func FlagOverrides(o LoadOptions) ([]string, bool, error) {
+	callFunc, err := buildflags.ParseCallFunc(o.Call)
+	if err != nil {
+		return nil, false, err
+	}
+	overrides := slices.Clone(o.Overrides)
+	if o.Push {
+		overrides = append(overrides, "*.push=true")
+	}
+	if o.Load {
+		overrides = append(overrides, "*.load=true")
+	}
+	if callFunc != nil {
+		overrides = append(overrides, fmt.Sprintf("*.call=%s", callFunc.Name))
+	}
+	if o.NoCache != nil {
+		overrides = append(overrides, fmt.Sprintf("*.no-cache=%t", *o.NoCache))
+	}
+	if o.Pull != nil {
+		overrides = append(overrides, fmt.Sprintf("*.pull=%t", *o.Pull))
+	}
+	if o.SBOM != "" {
+		overrides = append(overrides, fmt.Sprintf("*.attest=%s", buildflags.CanonicalizeAttest("sbom", o.SBOM)))
+	}
+	if o.Provenance != "" {
+		overrides = append(overrides, fmt.Sprintf("*.attest=%s", buildflags.CanonicalizeAttest("provenance", o.Provenance)))
+	}
+	policies, disable, err := policyOverrides(o.Policy)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := checkAllow(o.Allow); err != nil {
+		return nil, false, err
+	}
+	return append(overrides, policies...), disable, nil
+}
+
+func policyOverrides(in []string) ([]string, bool, error) {
+	configs, err := buildflags.ParsePolicyConfigs(in)
+	if err != nil {
+		return nil, false, err
+	}
+	overrides := make([]string, 0, len(in))
+	for i, cfg := range configs {
+		if len(cfg.Files) > 0 {
+			return nil, false, errors.New(`--policy does not accept filename; define policy files in the bake definition`)
+		}
+		if cfg.Reset {
+			return nil, false, errors.New(`--policy does not accept reset; define policy composition in the bake definition`)
+		}
+		if cfg.Disabled {
+			if cfg.Strict != nil || cfg.LogLevel != nil || len(configs) > 1 {
+				return nil, false, errors.New("disabled policy cannot be combined with other policy flags")
+			}
+			return nil, true, nil
+		}
+		overrides = append(overrides, "*.policy+="+in[i])
+	}
+	return overrides, false, nil
+}

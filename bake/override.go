@@ -1,0 +1,161 @@
+package bake
+
+import (
+	"os"
+	"strings"
+
+	"github.com/pkg/errors"
+)
+
+// Override is one parsed `--set` value for one target and key.
+type Override struct {
+	Value    string
+	ArrValue []string
+	Append   bool
+	Clear    bool
+}
+
+// Overrides maps target name → key (e.g. "arg.FOO", "tag") → override.
+type Overrides map[string]map[string]Override
+
+// keyAliases normalizes plural spellings so that they share replacement and
+// append semantics with the singular key.
+var keyAliases = map[string]string{
+	"annotations":  "annotation",
+	"args":         "arg",
+	"entitlements": "entitlement",
+	"extra-hosts":  "extra-host",
+	"labels":       "label",
+	"platforms":    "platform",
+	"resources":    "resource",
+	"tags":         "tag",
+	"ulimits":      "ulimit",
+}
+
+// ParseOverrides turns `--set` values (`pattern.key[.sub][+]=value`) into
+// Overrides for the targets of c that pattern matches. Errors read as buildx's.
+func (c Config) ParseOverrides(values []string, lookupEnv func(string) (string, bool)) (Overrides, error) {
+	m := Overrides{}
+	for _, v := range values {
+		parts := strings.SplitN(v, "=", 2)
+		skey := strings.TrimSuffix(parts[0], "+")
+		appendTo := strings.HasSuffix(parts[0], "+")
+		keys := strings.SplitN(skey, ".", 3)
+		if len(keys) < 2 {
+			return nil, errors.Errorf("invalid override key %s, expected target.name", skey)
+		}
+		if alias, ok := keyAliases[keys[1]]; ok {
+			keys[1] = alias
+		} else if keys[1] == "secrets" {
+			if len(keys) != 2 {
+				return nil, errors.Errorf("invalid key %s, secret does not support subkeys", parts[0])
+			}
+			keys[1] = "secret"
+		}
+		if len(parts) != 2 && keys[1] != "arg" {
+			return nil, errors.Errorf("invalid override %s, expected target.name=value", v)
+		}
+		names, err := c.expandTargets(keys[0])
+		if err != nil {
+			return nil, err
+		}
+		okey := strings.Join(keys[1:], ".")
+		for _, name := range names {
+			t, ok := m[name]
+			if !ok {
+				t = map[string]Override{}
+				m[name] = t
+			}
+			o, keep, err := parseOverride(t[okey], keys, parts, appendTo, lookupEnv)
+			if err != nil {
+				return nil, err
+			}
+			if keep {
+				t[okey] = o
+			}
+		}
+	}
+	return m, nil
+}
+
+// parseOverride folds one --set value into the override already collected
+// for the same target and key. keep is false when nothing is to be recorded
+// (an `arg.NAME` without value whose variable is not in the environment).
+func parseOverride(o Override, keys, parts []string, appendTo bool, lookupEnv func(string) (string, bool)) (_ Override, keep bool, _ error) {
+	setList := func() {
+		if len(parts) != 2 {
+			return
+		}
+		if !appendTo && parts[1] == "" {
+			o.Clear = true
+			o.ArrValue = nil
+		} else {
+			o.ArrValue = append(o.ArrValue, parts[1])
+		}
+		o.Append = appendTo && !o.Clear
+	}
+	switch keys[1] {
+	case "output", "cache-to", "cache-from", "tag", "platform", "ssh", "attest", "entitlement", "annotation", "policy", "ulimit", "no-cache-filter":
+		if len(keys) != 2 {
+			return o, false, errors.Errorf("invalid key %s, %s does not support subkeys", parts[0], keys[1])
+		}
+		setList()
+	case "secret":
+		if len(keys) == 2 {
+			setList()
+			break
+		}
+		if appendTo {
+			return o, false, errors.Errorf("invalid key %s, secret does not support append", parts[0])
+		}
+		o.Value = parts[1]
+	case "resource":
+		if len(keys) != 3 {
+			return o, false, errors.Errorf("invalid key %s, %s requires name", parts[0], keys[1])
+		}
+		if appendTo {
+			return o, false, errors.Errorf("invalid key %s, %s does not support append", parts[0], keys[1])
+		}
+		o.Value = parts[1]
+	case "arg":
+		if len(keys) != 3 {
+			return o, false, errors.Errorf("invalid key %s, arg requires name", parts[0])
+		}
+		if len(parts) < 2 && lookupEnv != nil {
+			v, ok := lookupEnv(keys[2])
+			if !ok {
+				return o, false, nil
+			}
+			o.Value = v
+		}
+		if len(parts) == 2 {
+			o.Value = parts[1]
+		}
+	case "contexts", "label", "extra-host":
+		if len(keys) != 3 {
+			return o, false, errors.Errorf("invalid key %s, %s requires name", parts[0], keys[1])
+		}
+		o.Value = parts[1]
+	case "context", "dockerfile", "target", "call", "no-cache", "shm-size", "network", "pull", "push", "load":
+		if len(keys) != 2 {
+			return o, false, errors.Errorf("invalid key %s, %s does not support subkeys", parts[0], keys[1])
+		}
+		o.Value = parts[1]
+	default:
+		if len(parts) == 2 {
+			o.Value = parts[1]
+		}
+	}
+	return o, true, nil
+}
+
+// envLookup returns os.LookupEnv unless BUILDX_BAKE_DISABLE_VARS_ENV_LOOKUP
+// turns reading the environment off.
+func envLookup() func(string) (string, bool) {
+	if v, ok := os.LookupEnv("BUILDX_BAKE_DISABLE_VARS_ENV_LOOKUP"); ok {
+		if disable, err := parseBool(v); err == nil && disable {
+			return nil
+		}
+	}
+	return os.LookupEnv
+}

@@ -1,0 +1,158 @@
+package bake
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/kiln-build/kiln/hclspec"
+	"github.com/pkg/errors"
+)
+
+var targetNamePattern = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
+
+func validateTargetName(name string) error {
+	if !targetNamePattern.MatchString(name) {
+		return errors.Errorf("only %q are allowed", "[a-zA-Z0-9_-]+")
+	}
+	return nil
+}
+
+// ParseOptions are the inputs of ParseFiles besides the files.
+type ParseOptions struct {
+	// Defaults are the built-in variables (BAKE_CMD_CONTEXT, BAKE_LOCAL_PLATFORM).
+	Defaults map[string]string
+	// Vars are --var values.
+	Vars map[string]string
+	// LookupEnv reads the environment; nil reads none.
+	LookupEnv func(string) (string, bool)
+}
+
+// ParseFiles evaluates bake files into one Config, as buildx ParseFiles:
+// compose files (detected by name or content) are loaded together first,
+// then all HCL and HCL-JSON files are evaluated together over them; a target
+// named in both is merged, the HCL definition applied last. Targets a matrix
+// renamed get a group of the original name.
+func ParseFiles(files []File, opts ParseOptions) (*Config, *hclspec.Meta, error) {
+	envs, err := composeEnv(opts.LookupEnv != nil, opts.Vars)
+	if err != nil {
+		return nil, nil, err
+	}
+	var composeFiles []File
+	var hclFiles []hclspec.File
+	for _, f := range files {
+		isCompose, composeErr := isComposeFile(f, envs)
+		if isCompose {
+			if composeErr != nil {
+				return nil, nil, composeErr
+			}
+			composeFiles = append(composeFiles, f)
+			continue
+		}
+		hf, err := hclSyntax(f)
+		if err != nil {
+			if composeErr != nil && hf.Name == "" {
+				return nil, nil, errors.Wrapf(err, "failed to parse %s: parsing yaml: %v, parsing hcl", f.Name, composeErr)
+			}
+			return nil, nil, &DiagnosticsError{Diags: err.(hcl.Diagnostics), Files: files}
+		}
+		hclFiles = append(hclFiles, hf)
+	}
+
+	var c Config
+	if len(composeFiles) > 0 {
+		cfg, err := parseCompose(composeFiles, envs)
+		if err != nil {
+			return nil, nil, errors.Wrap(err, "failed to parse compose file")
+		}
+		c = dedupeConfig(mergeConfig(c, *cfg))
+	}
+
+	meta := &hclspec.Meta{}
+	if len(hclFiles) > 0 {
+		var hc Config
+		m, diags := hclspec.Parse(hclFiles, hclspec.Options{
+			Defaults:      opts.Defaults,
+			Vars:          opts.Vars,
+			LookupEnv:     opts.LookupEnv,
+			ValidateLabel: validateTargetName,
+		}, &hc)
+		if diags.HasErrors() {
+			return nil, nil, &DiagnosticsError{Diags: diags, Files: files}
+		}
+		if m != nil {
+			meta = m
+		}
+		c = overlayConfig(c, hc)
+		for _, typ := range sortedKeys(meta.Renamed) {
+			renamed := meta.Renamed[typ]
+			for _, oldName := range sortedKeys(renamed) {
+				newNames := dedupStrings(renamed[oldName])
+				if len(newNames) == 1 && oldName == newNames[0] {
+					continue
+				}
+				c.Groups = append(c.Groups, &Group{Name: oldName, Targets: newNames})
+			}
+		}
+		c = dedupeConfig(c)
+	}
+	return &c, meta, nil
+}
+
+// overlayConfig decodes HCL blocks over what compose declared, as buildx's
+// HCL parser does when its destination is not empty: a target of the same
+// name is merged into, a group of the same name is replaced.
+func overlayConfig(c, h Config) Config {
+	for _, g := range h.Groups {
+		replaced := false
+		for i, g0 := range c.Groups {
+			if g0.Name == g.Name {
+				c.Groups[i] = g
+				replaced = true
+				break
+			}
+		}
+		if !replaced {
+			c.Groups = append(c.Groups, g)
+		}
+	}
+	for _, t := range h.Targets {
+		if t0 := c.target(t.Name); t0 != nil {
+			t0.Merge(t)
+			continue
+		}
+		c.Targets = append(c.Targets, t)
+	}
+	return c
+}
+
+// hclSyntax checks that f is HCL or HCL-JSON and returns it as hclspec reads
+// it. A name ending neither in .hcl nor .json is tried as HCL, then as JSON;
+// like buildx, the file is then named NAME.hcl or NAME.json. When neither
+// parses, the returned File has no name and the error is the HCL one.
+func hclSyntax(f File) (hclspec.File, error) {
+	switch {
+	case strings.HasSuffix(f.Name, ".json"):
+		_, diags := hclparse.NewParser().ParseJSON(f.Data, f.Name)
+		return hclspec.File{Name: f.Name, Data: f.Data}, diagsErr(diags)
+	case strings.HasSuffix(f.Name, ".hcl"):
+		_, diags := hclparse.NewParser().ParseHCL(f.Data, f.Name)
+		return hclspec.File{Name: f.Name, Data: f.Data}, diagsErr(diags)
+	}
+	_, diags := hclparse.NewParser().ParseHCL(f.Data, f.Name+".hcl")
+	if !diags.HasErrors() {
+		return hclspec.File{Name: f.Name + ".hcl", Data: f.Data}, nil
+	}
+	if _, d2 := hclparse.NewParser().ParseJSON(f.Data, f.Name+".json"); !d2.HasErrors() {
+		return hclspec.File{Name: f.Name + ".json", Data: f.Data}, nil
+	}
+	return hclspec.File{}, diags
+}
+
+func diagsErr(d hcl.Diagnostics) error {
+	if d.HasErrors() {
+		return d
+	}
+	return nil
+}

@@ -1,0 +1,199 @@
+package bake
+
+import (
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/docker/buildx/util/buildflags"
+	"github.com/pkg/errors"
+)
+
+// matchNames expands a requested name: a glob pattern matches groups then
+// targets; any other name is returned as is.
+func (c Config) matchNames(pattern string) ([]string, error) {
+	if !strings.ContainsAny(pattern, "*?[]") {
+		return []string{pattern}, nil
+	}
+	var names []string
+	for _, g := range c.Groups {
+		if ok, err := path.Match(pattern, g.Name); ok && err == nil {
+			names = append(names, g.Name)
+		}
+	}
+	for _, t := range c.Targets {
+		if ok, err := path.Match(pattern, t.Name); ok && err == nil {
+			names = append(names, t.Name)
+		}
+	}
+	if len(names) == 0 {
+		return nil, errors.Errorf("could not find any target matching %q", pattern)
+	}
+	return names, nil
+}
+
+// expandTargets expands the target pattern of a --set key.
+func (c Config) expandTargets(pattern string) ([]string, error) {
+	if c.target(pattern) != nil {
+		return []string{pattern}, nil
+	}
+	var names []string
+	for _, t := range c.Targets {
+		ok, err := path.Match(pattern, t.Name)
+		if err != nil {
+			return nil, errors.Wrapf(err, "could not match targets with '%s'", pattern)
+		}
+		if ok {
+			names = append(names, t.Name)
+		}
+	}
+	if len(names) == 0 {
+		return nil, errors.Errorf("could not find any target matching '%s'", pattern)
+	}
+	return names, nil
+}
+
+// ResolveGroup returns the targets a name stands for (itself when it is not
+// a group) and the groups met on the way, nested groups included.
+func (c Config) ResolveGroup(name string) (targets, groups []string) {
+	targets, groups = c.resolveGroup(name, map[string]groupVisit{})
+	return dedupStrings(targets), dedupStrings(groups)
+}
+
+type groupVisit struct{ targets, groups []string }
+
+func (c Config) resolveGroup(name string, visited map[string]groupVisit) ([]string, []string) {
+	if v, ok := visited[name]; ok {
+		return v.targets, v.groups
+	}
+	g := c.group(name)
+	if g == nil {
+		return []string{name}, nil
+	}
+	visited[name] = groupVisit{}
+	targets := make([]string, 0, len(g.Targets))
+	groups := []string{name}
+	for _, t := range g.Targets {
+		tt, tg := c.resolveGroup(t, visited)
+		if len(tt) > 0 {
+			targets = append(targets, tt...)
+		} else {
+			targets = append(targets, t)
+		}
+		groups = append(groups, tg...)
+	}
+	visited[name] = groupVisit{targets: targets, groups: groups}
+	return targets, groups
+}
+
+// ResolveTarget returns target name with its parents merged in, overrides
+// applied, and the defaults for context and dockerfile.
+func (c Config) ResolveTarget(name string, o Overrides) (*Target, error) {
+	t, err := c.inherit(name, map[string]*Target{}, o)
+	if err != nil {
+		return nil, err
+	}
+	t.Name = name
+	t.Inherits = nil
+	if t.Context == nil {
+		s := "."
+		t.Context = &s
+	}
+	if t.Dockerfile == nil || *t.Dockerfile == "" {
+		s := "Dockerfile"
+		t.Dockerfile = &s
+	}
+	return t, nil
+}
+
+// inherit merges the parents of name (in order, each resolved the same way)
+// and then name itself. Like buildx, a cycle in inherits is cut where it
+// closes rather than reported: the parent already being resolved is skipped.
+func (c Config) inherit(name string, visited map[string]*Target, o Overrides) (*Target, error) {
+	if t, ok := visited[name]; ok {
+		return t, nil
+	}
+	visited[name] = nil
+	t := c.target(name)
+	if t == nil {
+		return nil, errors.Errorf("failed to find target %s", name)
+	}
+	tt := &Target{}
+	for _, parent := range t.Inherits {
+		pt, err := c.inherit(parent, visited, o)
+		if err != nil {
+			return nil, err
+		}
+		if pt != nil {
+			tt.Merge(pt)
+		}
+	}
+	m := &Target{}
+	m.Merge(tt)
+	m.Merge(t)
+	if err := m.AddOverrides(o[name]); err != nil {
+		return nil, err
+	}
+	m.normalize()
+	visited[name] = m
+	return m, nil
+}
+
+// loadLinks adds to m the targets that t references with `target:` contexts,
+// recursively, as cacheonly builds; entitlements flow to the referencing target.
+func (c Config) loadLinks(name string, t *Target, m map[string]*Target, o Overrides, visited []string) error {
+	visited = append(visited, name)
+	for _, k := range sortedKeys(t.Contexts) {
+		target, ok := strings.CutPrefix(t.Contexts[k], "target:")
+		if !ok {
+			continue
+		}
+		if target == name {
+			return errors.Errorf("target %s cannot link to itself", target)
+		}
+		if slices.Contains(visited, target) {
+			return errors.Errorf("infinite loop from %s to %s (%s)", name, target, strings.Join(append(visited, target), " -> "))
+		}
+		t2, ok := m[target]
+		if !ok {
+			var err error
+			t2, err = c.ResolveTarget(target, o)
+			if err != nil {
+				return err
+			}
+			t2.Outputs = []*buildflags.ExportEntry{{Type: "cacheonly"}}
+			t2.linked = true
+			m[target] = t2
+		}
+		if err := c.loadLinks(target, t2, m, o, visited); err != nil {
+			return err
+		}
+		for _, ent := range t2.Entitlements {
+			if !slices.Contains(t.Entitlements, ent) {
+				t.Entitlements = append(t.Entitlements, ent)
+			}
+		}
+		if len(t.Platforms) > 1 && len(t2.Platforms) > 1 && !isSubset(t.Platforms, t2.Platforms) {
+			return errors.Errorf("target %s can't be used by %s because its platforms %v are not a subset of %v", target, name, t.Platforms, t2.Platforms)
+		}
+	}
+	return nil
+}
+
+func isSubset(s1, s2 []string) bool {
+	for _, item := range s1 {
+		if !slices.Contains(s2, item) {
+			return false
+		}
+	}
+	return true
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
