@@ -1,10 +1,20 @@
 // Package hclspec evaluates bake files written in HCL or HCL-JSON: variables,
 // globals, user functions, the stdlib, `target.X.Y` references and matrices,
 // into the caller's block structs. It knows nothing of Docker or BuildKit.
+//
+// Evaluation follows buildx v0.38.2 (bake/hclparser) phase by phase, but
+// every value is computed once and memoized, and a reference to a block sees
+// only that block, so the cost is linear in the size of the files.
 package hclspec
 
 import (
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // File is one bake file as read from disk (or stdin). Name decides the syntax:
@@ -25,6 +35,10 @@ type Options struct {
 	LookupEnv func(string) (string, bool)
 	// ValidateLabel checks a block's (evaluated) name.
 	ValidateLabel func(string) error
+	// NoMatrix lists block types on which `matrix` and `name` are rejected.
+	// nil means {"group"}, as in buildx; use an empty non-nil slice to allow
+	// matrices everywhere.
+	NoMatrix []string
 }
 
 // Variable is one declared variable as `--list variables` shows it.
@@ -43,9 +57,252 @@ type Meta struct {
 	Variables []*Variable
 }
 
+var inputsSchema = &hcl.BodySchema{
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "variable", LabelNames: []string{"name"}},
+		{Type: "function", LabelNames: []string{"name"}},
+	},
+}
+
 // Parse evaluates files into val, a pointer to a struct whose fields tagged
 // `hcl:"TYPE,block"` are slices of pointers to block structs (see bake.Config).
 // Diagnostics carry the source ranges of the user's text.
 func Parse(files []File, opts Options, val any) (*Meta, hcl.Diagnostics) {
-	panic("hclspec.Parse: being written")
+	types, typeOrder, fieldIndex, err := configBlockTypes(val)
+	if err != nil {
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid target value", Detail: err.Error()}}
+	}
+	noMatrix := opts.NoMatrix
+	if noMatrix == nil {
+		noMatrix = []string{"group"}
+	}
+	for _, t := range noMatrix {
+		if bt, ok := types[t]; ok {
+			bt.noMtx = true
+		}
+	}
+
+	hfiles, _, diags := loadFiles(files)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	p := &parser{
+		opts:       opts,
+		src:        map[string][]byte{},
+		base:       &hcl.EvalContext{Variables: map[string]cty.Value{}, Functions: Stdlib()},
+		vars:       map[string]*variable{},
+		globals:    map[string]*hcl.Attribute{},
+		funcs:      map[string]*userFunction{},
+		blocks:     map[string]map[string][]*instance{},
+		inProgress: map[string]bool{},
+	}
+	for _, f := range files {
+		p.src[f.Name] = f.Data
+	}
+	body := hcl.MergeFiles(hfiles)
+
+	reserved := map[string]bool{}
+	configSchema := &hcl.BodySchema{}
+	for _, t := range typeOrder {
+		reserved[t] = true
+		configSchema.Blocks = append(configSchema.Blocks, hcl.BlockHeaderSchema{Type: t, LabelNames: []string{"name"}})
+	}
+	for k := range opts.Defaults {
+		reserved[k] = true
+	}
+
+	// Decode: variables and functions, the config blocks, then globals.
+	defs, _, diags := body.PartialContent(inputsSchema)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	for _, b := range defs.Blocks {
+		if reserved[b.Labels[0]] {
+			continue
+		}
+		switch b.Type {
+		case "variable":
+			v, d := decodeVariableBlock(b)
+			diags = append(diags, d...)
+			if _, seen := p.vars[v.Name]; !seen {
+				p.varOrder = append(p.varOrder, v.Name)
+			}
+			p.vars[v.Name] = v
+		case "function":
+			f, d := decodeFunctionBlock(b)
+			diags = append(diags, d...)
+			if _, seen := p.funcs[f.Name]; !seen {
+				p.funcList = append(p.funcList, f.Name)
+			}
+			p.funcs[f.Name] = f
+		}
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	content, rest, diags := body.PartialContent(configSchema)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	_, rest, diags = rest.PartialContent(inputsSchema)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	attrs, adiags := rest.JustAttributes()
+	if d := filterAttrDiags(adiags, reserved, p.vars, attrs); d.HasErrors() {
+		return nil, d
+	}
+	for name, a := range attrs {
+		if !reserved[name] && name != "function" {
+			p.globals[name] = a
+		}
+	}
+
+	// Evaluate, in buildx's order: variables, validations, functions, blocks, globals.
+	meta := &Meta{Renamed: map[string]map[string][]string{}}
+	for _, name := range p.varOrder {
+		if err := p.resolveValue(name); err != nil {
+			r := p.vars[name].DeclRange
+			return nil, wrapDiag("Invalid value", err, &r, &r)
+		}
+		meta.Variables = append(meta.Variables, p.listEntry(p.vars[name]))
+	}
+	if diags := p.validateVariables(); diags.HasErrors() {
+		return nil, diags
+	}
+	for _, name := range p.funcList {
+		if err := p.resolveFunction(name); err != nil {
+			f := p.funcs[name]
+			subject, context := f.NameRange.Ptr(), f.DeclRange.Ptr()
+			if f.Params != nil {
+				subject, context = f.Params.Range.Ptr(), f.Params.Range.Ptr()
+			}
+			return nil, wrapDiag("Invalid function", err, subject, context)
+		}
+	}
+
+	p.blockTypes = types
+	for _, t := range typeOrder {
+		meta.Renamed[t] = map[string][]string{}
+	}
+	var blockInsts [][]*instance
+	for _, b := range content.Blocks {
+		bt := types[b.Type]
+		insts, d := p.expandBlock(bt, b)
+		if d.HasErrors() {
+			return nil, d
+		}
+		if p.blocks[b.Type] == nil {
+			p.blocks[b.Type] = map[string][]*instance{}
+		}
+		for _, in := range insts {
+			p.blocks[b.Type][in.name] = append(p.blocks[b.Type][in.name], in)
+			meta.Renamed[b.Type][b.Labels[0]] = append(meta.Renamed[b.Type][b.Labels[0]], in.name)
+		}
+		blockInsts = append(blockInsts, insts)
+	}
+
+	diags = nil
+	rv := reflect.ValueOf(val).Elem()
+	index := map[string]map[string]int{}
+	for i, b := range content.Blocks {
+		var bdiags hcl.Diagnostics
+		for _, in := range blockInsts[i] {
+			if err := p.resolveInstance(in, ""); err != nil {
+				bdiags = append(bdiags, wrapDiag("Invalid block", err, b.LabelRanges[0].Ptr(), b.DefRange.Ptr())...)
+			}
+		}
+		if bdiags.HasErrors() {
+			diags = append(diags, bdiags...)
+			continue
+		}
+		field := rv.Field(fieldIndex[b.Type])
+		if index[b.Type] == nil {
+			index[b.Type] = map[string]int{}
+			for j := range field.Len() {
+				index[b.Type][field.Index(j).Elem().Field(types[b.Type].label).String()] = j
+			}
+		}
+		for _, in := range blockInsts[i] {
+			if j, ok := index[b.Type][in.name]; ok {
+				old := field.Index(j)
+				if m := old.MethodByName("Merge"); m.IsValid() {
+					m.Call([]reflect.Value{in.out})
+				} else {
+					old.Set(in.out)
+				}
+				continue
+			}
+			index[b.Type][in.name] = field.Len()
+			field.Set(reflect.Append(field, in.out))
+		}
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+
+	for _, name := range sortedKeys(p.globals) {
+		if err := p.resolveValue(name); err != nil {
+			r := p.globals[name].Range
+			return nil, wrapDiag("Invalid attribute", err, &r, &r)
+		}
+	}
+	return meta, nil
 }
+
+// filterAttrDiags drops the diagnostics buildx ignores when reading globals:
+// blocks of unknown types, and names set in several files.
+func filterAttrDiags(diags hcl.Diagnostics, reserved map[string]bool, vars map[string]*variable, attrs hcl.Attributes) hcl.Diagnostics {
+	var out hcl.Diagnostics
+	for _, d := range diags {
+		if d.Detail == "Blocks are not allowed here." {
+			continue
+		}
+		dup := false
+		for _, names := range []func(func(string) bool){
+			func(yield func(string) bool) {
+				for k := range reserved {
+					if !yield(k) {
+						return
+					}
+				}
+			},
+			func(yield func(string) bool) {
+				for k := range vars {
+					if !yield(k) {
+						return
+					}
+				}
+			},
+			func(yield func(string) bool) {
+				for k := range attrs {
+					if !yield(k) {
+						return
+					}
+				}
+			},
+		} {
+			for k := range names {
+				if strings.HasPrefix(d.Detail, fmt.Sprintf("Argument %q was already set at ", k)) {
+					dup = true
+					break
+				}
+			}
+		}
+		if !dup {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sortStrings(keys)
+	return keys
+}
+
+func sortStrings(s []string) { slices.Sort(s) }

@@ -1,0 +1,211 @@
+package hclspec
+
+import (
+	"fmt"
+	"reflect"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/kiln-build/kiln/matrix"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// instance is one evaluated copy of a block: the block itself, or one
+// combination of its matrix. Attributes are evaluated on demand, once.
+type instance struct {
+	block *hcl.Block
+	attrs hcl.Attributes // the block's attributes known to its struct
+	ectx  *hcl.EvalContext
+	name  string
+	out   reflect.Value // *T
+
+	done     map[string]bool
+	complete bool
+	cached   cty.Value // object value for references; NilVal when stale
+}
+
+var metaSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{{Name: "matrix"}, {Name: "name"}},
+}
+
+// expandBlock evaluates a block's matrix and names into its instances, as
+// buildx does before any block body is evaluated.
+func (p *parser) expandBlock(bt *blockType, block *hcl.Block) ([]*instance, hcl.Diagnostics) {
+	labelRange := block.LabelRanges[0].Ptr()
+	invalidName := func(err error) hcl.Diagnostics {
+		return wrapDiag("Invalid name", err, labelRange, labelRange)
+	}
+	meta, _, diags := block.Body.PartialContent(metaSchema)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	content, _, diags := block.Body.PartialContent(bt.schema)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	mattr, hasMatrix := meta.Attributes["matrix"]
+	nattr, hasName := meta.Attributes["name"]
+	if bt.noMtx && hasMatrix {
+		return nil, invalidName(fmt.Errorf("matrix is not supported for %ss", bt.name))
+	}
+
+	combos := []matrix.Combination{nil}
+	if hasMatrix {
+		ectx, diags := p.prepare(mattr.Expr, p.base, nil, true)
+		if diags.HasErrors() {
+			return nil, invalidName(diags)
+		}
+		v, diags := mattr.Expr.Value(ectx)
+		if diags.HasErrors() {
+			return nil, invalidName(diags)
+		}
+		cs, err := matrix.Expand(v)
+		if err != nil {
+			return nil, invalidName(err)
+		}
+		combos = cs
+	}
+
+	if err := p.validateLabel(block.Labels[0]); err != nil && len(combos) > 0 {
+		return nil, invalidName(err)
+	}
+	insts := make([]*instance, 0, len(combos))
+	names := make([]string, 0, len(combos))
+	for _, c := range combos {
+		in := &instance{block: block, attrs: content.Attributes, ectx: p.base, name: block.Labels[0], done: map[string]bool{}}
+		if c != nil {
+			in.ectx = c.EvalContext(p.base)
+		}
+		switch {
+		case hasName && bt.noMtx:
+			return nil, invalidName(fmt.Errorf("name is not supported for %ss", bt.name))
+		case hasName && !hasMatrix:
+			return nil, invalidName(matrix.ErrNameNeeded)
+		case hasName:
+			ectx, diags := p.prepare(nattr.Expr, in.ectx, nil, true)
+			if diags.HasErrors() {
+				return nil, invalidName(diags)
+			}
+			name, diags := matrix.Name(nattr.Expr, ectx)
+			if diags.HasErrors() {
+				return nil, invalidName(diags)
+			}
+			if err := p.validateLabel(name); err != nil {
+				return nil, invalidName(err)
+			}
+			in.name = name
+		}
+		in.out = reflect.New(bt.goType)
+		in.out.Elem().Field(bt.label).SetString(in.name)
+		insts = append(insts, in)
+		names = append(names, in.name)
+	}
+	if err := matrix.CheckUnique(names); err != nil {
+		return nil, invalidName(err)
+	}
+	return insts, nil
+}
+
+func (p *parser) validateLabel(name string) error {
+	if p.opts.ValidateLabel == nil {
+		return nil
+	}
+	return p.opts.ValidateLabel(name)
+}
+
+// resolveInstance evaluates one attribute of an instance, or all of them
+// when attr is "".
+func (p *parser) resolveInstance(in *instance, attr string) error {
+	bt := p.blockTypes[in.block.Type]
+	if attr != "" {
+		if _, ok := bt.byName[attr]; !ok || in.done[attr] {
+			return nil
+		}
+		if _, ok := in.attrs[attr]; !ok {
+			return nil
+		}
+		return p.evalAttr(bt, in, attr)
+	}
+	if in.complete {
+		return nil
+	}
+	key := fmt.Sprintf("%s.%s", in.block.Type, in.name)
+	if p.inProgress[key] {
+		return p.cycleError(key, fmt.Sprintf("reference cycle not allowed for %s", key))
+	}
+	p.enter(key)
+	defer p.leave(key)
+	var diags hcl.Diagnostics
+	for _, f := range bt.attrs {
+		if _, ok := in.attrs[f.name]; !ok || in.done[f.name] {
+			continue
+		}
+		if err := p.evalAttr(bt, in, f.name); err != nil {
+			diags = append(diags, wrapDiag("Invalid attribute", err, in.attrs[f.name].Range.Ptr(), in.attrs[f.name].Range.Ptr())...)
+		}
+	}
+	for _, f := range bt.attrs {
+		if f.required {
+			if _, ok := in.attrs[f.name]; !ok {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Missing required argument",
+					Detail:   fmt.Sprintf("The argument %q is required, but no definition was found.", f.name),
+					Subject:  in.block.Body.MissingItemRange().Ptr(),
+				})
+			}
+		}
+	}
+	in.complete = true
+	if diags.HasErrors() {
+		return diags
+	}
+	return nil
+}
+
+// evalAttr evaluates one attribute into the instance's struct.
+func (p *parser) evalAttr(bt *blockType, in *instance, name string) error {
+	key := fmt.Sprintf("%s.%s.%s", in.block.Type, in.name, name)
+	if p.inProgress[key] {
+		return p.cycleError(key, fmt.Sprintf("reference cycle not allowed for %s", key))
+	}
+	p.enter(key)
+	defer p.leave(key)
+	attr := in.attrs[name]
+	ectx, diags := p.prepare(attr.Expr, in.ectx, nil, true)
+	if diags.HasErrors() {
+		return diags
+	}
+	v, diags := attr.Expr.Value(ectx)
+	if !diags.HasErrors() {
+		diags = append(diags, bt.byName[name].decodeValue(in.out.Elem(), v, attr.Expr)...)
+	}
+	in.done[name] = true
+	in.cached = cty.NilVal
+	if diags.HasErrors() {
+		return diags
+	}
+	return nil
+}
+
+// value is the instance as an object, with the attributes evaluated so far.
+func (in *instance) value(bt *blockType) cty.Value {
+	if in.cached != cty.NilVal {
+		return in.cached
+	}
+	sv := in.out.Elem()
+	m := make(map[string]cty.Value, len(bt.attrs)+1)
+	m[labelCtyName(bt)] = cty.StringVal(in.name)
+	for _, f := range bt.attrs {
+		m[f.ctyName] = f.encodeValue(sv)
+	}
+	in.cached = cty.ObjectVal(m)
+	return in.cached
+}
+
+func labelCtyName(bt *blockType) string {
+	f := bt.goType.Field(bt.label)
+	if c, ok := f.Tag.Lookup("cty"); ok && c != "" {
+		return c
+	}
+	return "name"
+}

@@ -1,0 +1,317 @@
+package hclspec
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// errUndefined marks a reference to a name nothing declares; callers that
+// allow missing names let HCL report it with the exact range.
+var errUndefined = errors.New("undefined")
+
+// maxSteps bounds the user-function calls and resolutions of one Parse, so
+// that a file of mutually nesting functions cannot run for hours.
+const maxSteps = 10_000_000
+
+// parser holds the state of one evaluation. Every variable, global, function
+// and block attribute is evaluated at most once and memoized; inProgress and
+// stack detect cycles and name them.
+type parser struct {
+	opts Options
+	src  map[string][]byte // file name → bytes, to read HCL-JSON strings
+
+	base *hcl.EvalContext // resolved variables and globals, stdlib and user functions
+
+	vars     map[string]*variable
+	varOrder []string
+	globals  map[string]*hcl.Attribute
+	funcs    map[string]*userFunction
+	funcList []string
+
+	blockTypes map[string]*blockType // set when blocks are evaluated
+	blocks     map[string]map[string][]*instance
+	naming     bool // block names are being evaluated: no block is referable yet
+
+	inProgress map[string]bool
+	stack      []string
+	steps      int
+}
+
+func (p *parser) enter(key string) {
+	p.inProgress[key] = true
+	p.stack = append(p.stack, key)
+}
+
+func (p *parser) leave(key string) {
+	delete(p.inProgress, key)
+	p.stack = p.stack[:len(p.stack)-1]
+}
+
+func (p *parser) step() error {
+	p.steps++
+	if p.steps > maxSteps {
+		return fmt.Errorf("evaluation exceeds %d steps", maxSteps)
+	}
+	return nil
+}
+
+// cycleError names the chain that leads back to key.
+func (p *parser) cycleError(key, msg string) error {
+	start := 0
+	for i, k := range p.stack {
+		if k == key {
+			start = i
+			break
+		}
+	}
+	chain := append(append([]string{}, p.stack[start:]...), key)
+	return fmt.Errorf("%s (%s)", msg, strings.Join(chain, " -> "))
+}
+
+// prepare resolves everything expr refers to (functions, variables, globals,
+// blocks) and returns the context to evaluate it in: ectx itself, or a child
+// holding the referenced blocks. Names in exclude are bound by the caller
+// (function parameters). With allowMissing, undefined names are left for HCL
+// to report where they are written.
+func (p *parser) prepare(expr hcl.Expression, ectx *hcl.EvalContext, exclude map[string]bool, allowMissing bool) (*hcl.EvalContext, hcl.Diagnostics) {
+	if err := p.step(); err != nil {
+		return nil, wrapDiag("Invalid expression", err, expr.Range().Ptr(), expr.Range().Ptr())
+	}
+	fns, diags := p.funcCalls(expr)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	for _, fn := range fns {
+		if _, ok := ectx.Functions[fn]; ok {
+			continue
+		}
+		if err := p.resolveFunction(fn); err != nil {
+			if allowMissing && errors.Is(err, errUndefined) {
+				continue
+			}
+			return nil, wrapDiag("Invalid expression", err, expr.Range().Ptr(), expr.Range().Ptr())
+		}
+	}
+
+	var refs map[string]map[string]cty.Value
+	for _, tr := range expr.Variables() {
+		root := tr.RootName()
+		if exclude[root] {
+			continue
+		}
+		if bt, ok := p.blockTypes[root]; ok {
+			name, attr, diags := blockRef(root, tr, expr)
+			if diags.HasErrors() {
+				return nil, diags
+			}
+			if refs == nil {
+				refs = map[string]map[string]cty.Value{}
+			}
+			if refs[root] == nil {
+				refs[root] = map[string]cty.Value{}
+			}
+			insts := p.blocks[root][name]
+			if len(insts) == 0 {
+				continue
+			}
+			for _, in := range insts {
+				if err := p.resolveInstance(in, attr); err != nil {
+					return nil, wrapDiag("Invalid expression", err, expr.Range().Ptr(), expr.Range().Ptr())
+				}
+			}
+			// As in buildx, the last block of that name is what a reference sees.
+			refs[root][name] = insts[len(insts)-1].value(bt)
+			continue
+		}
+		if hasVariable(ectx, root) {
+			continue
+		}
+		if err := p.resolveValue(root); err != nil {
+			if allowMissing && errors.Is(err, errUndefined) {
+				continue
+			}
+			return nil, wrapDiag("Invalid expression", err, expr.Range().Ptr(), expr.Range().Ptr())
+		}
+	}
+	if refs == nil {
+		return ectx, nil
+	}
+	child := ectx.NewChild()
+	child.Variables = make(map[string]cty.Value, len(refs))
+	for typ, m := range refs {
+		child.Variables[typ] = cty.ObjectVal(m)
+	}
+	return child, nil
+}
+
+// hasVariable reports whether name is bound in ectx or one of its parents.
+func hasVariable(ectx *hcl.EvalContext, name string) bool {
+	for c := ectx; c != nil; c = c.Parent() {
+		if _, ok := c.Variables[name]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// blockRef splits `TYPE.NAME.ATTR...` into NAME and ATTR ("" for the whole block).
+func blockRef(typ string, tr hcl.Traversal, expr hcl.Expression) (string, string, hcl.Diagnostics) {
+	rel := tr.SimpleSplit().Rel
+	if len(rel) == 0 {
+		return "", "", hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid expression",
+			Detail:   fmt.Sprintf("cannot access %s as a variable", typ),
+			Subject:  expr.Range().Ptr(),
+			Context:  expr.Range().Ptr(),
+		}}
+	}
+	name, ok := rel[0].(hcl.TraverseAttr)
+	if !ok {
+		return "", "", hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid expression",
+			Detail:   fmt.Sprintf("cannot traverse %s without attribute", typ),
+			Subject:  expr.Range().Ptr(),
+			Context:  expr.Range().Ptr(),
+		}}
+	}
+	attr := ""
+	if len(rel) > 1 {
+		if a, ok := rel[1].(hcl.TraverseAttr); ok {
+			attr = a.Name
+		}
+	}
+	return name.Name, attr, nil
+}
+
+// resolveValue evaluates a variable or global attribute once and stores it
+// in the base context.
+func (p *parser) resolveValue(name string) error {
+	if _, ok := p.base.Variables[name]; ok {
+		return nil
+	}
+	if def, ok := p.opts.Defaults[name]; ok {
+		p.base.Variables[name] = cty.StringVal(def)
+		return nil
+	}
+	attr, isGlobal := p.globals[name]
+	vr, isVar := p.vars[name]
+	if !isGlobal && !isVar {
+		return fmt.Errorf("variable %q does not exist: %w", name, errUndefined)
+	}
+	key := "variable " + name
+	if p.inProgress[key] {
+		return p.cycleError(key, fmt.Sprintf("variable cycle not allowed for %s", name))
+	}
+	p.enter(key)
+	defer p.leave(key)
+
+	var (
+		v   cty.Value
+		err error
+	)
+	if isGlobal {
+		v, err = p.evalGlobal(attr)
+	} else {
+		v, err = p.evalVariable(vr)
+	}
+	if err != nil {
+		return err
+	}
+	p.base.Variables[name] = v
+	return nil
+}
+
+// evalGlobal evaluates a top-level attribute. Globals are not overridable
+// from the environment.
+func (p *parser) evalGlobal(attr *hcl.Attribute) (cty.Value, error) {
+	ectx, diags := p.prepare(attr.Expr, p.base, nil, true)
+	if diags.HasErrors() {
+		return cty.NilVal, diags
+	}
+	v, diags := attr.Expr.Value(ectx)
+	if diags.HasErrors() {
+		return cty.NilVal, diags
+	}
+	return v, nil
+}
+
+// funcCalls lists the functions expr calls. HCL-JSON expressions hide their
+// templates, so their JSON source is read back and each string parsed.
+func (p *parser) funcCalls(expr hcl.Expression) ([]string, hcl.Diagnostics) {
+	var names []string
+	if node, ok := expr.(hclsyntax.Node); ok {
+		diags := hclsyntax.VisitAll(node, func(n hclsyntax.Node) hcl.Diagnostics {
+			if fc, ok := n.(*hclsyntax.FunctionCallExpr); ok {
+				names = append(names, fc.Name)
+			}
+			return nil
+		})
+		return names, diags
+	}
+	rng := expr.Range()
+	src, ok := p.src[rng.Filename]
+	if !ok || rng.Start.Byte < 0 || rng.End.Byte > len(src) || rng.Start.Byte > rng.End.Byte {
+		return nil, nil
+	}
+	var raw any
+	if err := json.Unmarshal(src[rng.Start.Byte:rng.End.Byte], &raw); err != nil {
+		return nil, nil
+	}
+	var walk func(any)
+	addTemplate := func(s string) {
+		tpl, diags := hclsyntax.ParseTemplate([]byte(s), rng.Filename, rng.Start)
+		if diags.HasErrors() {
+			return
+		}
+		hclsyntax.VisitAll(tpl, func(n hclsyntax.Node) hcl.Diagnostics {
+			if fc, ok := n.(*hclsyntax.FunctionCallExpr); ok {
+				names = append(names, fc.Name)
+			}
+			return nil
+		})
+	}
+	walk = func(v any) {
+		switch v := v.(type) {
+		case string:
+			addTemplate(v)
+		case []any:
+			for _, e := range v {
+				walk(e)
+			}
+		case map[string]any:
+			for k, e := range v {
+				addTemplate(k)
+				walk(e)
+			}
+		}
+	}
+	walk(raw)
+	return names, nil
+}
+
+// wrapDiag turns an error into diagnostics, keeping diagnostics as they are.
+func wrapDiag(summary string, err error, subject, context *hcl.Range) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	if errors.As(err, &diags) {
+		return diags
+	}
+	var d *hcl.Diagnostic
+	if errors.As(err, &d) {
+		return hcl.Diagnostics{d}
+	}
+	return hcl.Diagnostics{{
+		Severity: hcl.DiagError,
+		Summary:  summary,
+		Detail:   err.Error(),
+		Subject:  subject,
+		Context:  context,
+	}}
+}
