@@ -4,10 +4,12 @@
 #   - Go (the version in go.mod) at /usr/local/go, from the Go module proxy
 #   - runc (the embedded engine's OCI worker)
 #   - qemu-user-static, with the aarch64/arm binfmt_misc handlers registered
-#   - busybox-static for amd64 and arm64 (apt-get download, not installed), extracted to testdata/demo/base/busybox-{amd64,arm64}
+#   - busybox-static for amd64 and arm64 (apt-get download, not installed), extracted
+#     to testdata/demo/base/busybox-{amd64,arm64}
 #     (the demo's and the tests' base image is built FROM scratch from them)
 #   - docker-registry (CNCF Distribution; the tests start one on 127.0.0.1)
-# Needs nothing but Debian's apt repositories and the Go module proxy.
+# With --test, also busybox-static for s390x (a platform the tests expect to have no
+# emulator). Needs nothing but Debian's apt repositories and the Go module proxy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
@@ -18,6 +20,8 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 0
 fi
 
+with_test_deps=0
+[ "${1:-}" = --test ] && with_test_deps=1
 busybox_dir=testdata/demo/base
 want_go=$(awk '$1 == "go" { print $2; exit }' go.mod)
 hostarch=$(dpkg --print-architecture)
@@ -31,12 +35,18 @@ command -v curl >/dev/null || pkgs+=(curl)
 command -v unzip >/dev/null || pkgs+=(unzip)
 command -v git >/dev/null || pkgs+=(git)
 command -v make >/dev/null || pkgs+=(make)
-need_arm64_busybox=0
-[ -s "$busybox_dir/busybox-arm64" ] || need_arm64_busybox=1
-if [ "$hostarch" != arm64 ] && [ $need_arm64_busybox = 1 ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
-  log "adding the arm64 architecture to dpkg (for busybox-static:arm64)"
-  dpkg --add-architecture arm64
-fi
+# busybox-static is fetched with apt-get download for each architecture; foreign
+# ones need their architecture known to dpkg (added before the one apt-get update).
+busybox_archs=(amd64 arm64)
+[ "$with_test_deps" = 1 ] && busybox_archs+=(s390x) # a platform with no emulator, for the tests
+for arch in "${busybox_archs[@]}"; do
+  [ -s "$busybox_dir/busybox-$arch" ] && continue
+  [ "$arch" = "$hostarch" ] && continue
+  if ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
+    log "adding the $arch architecture to dpkg (for busybox-static:$arch)"
+    dpkg --add-architecture "$arch"
+  fi
+done
 apt_updated=0
 apt_update() {
   if [ $apt_updated = 0 ]; then
@@ -105,15 +115,15 @@ mkdir -p "$busybox_dir"
 extract_busybox() { # arch dest
   local tmp
   tmp=$(mktemp -d)
-  (cd "$tmp" && apt-get download -qq "busybox-static:$1" >/dev/null 2>&1) || {
+  (cd "$tmp" && apt-get download -qq -o APT::Sandbox::User=root "busybox-static:$1" >/dev/null 2>&1) || {
     apt_update
-    (cd "$tmp" && apt-get download -qq "busybox-static:$1" >/dev/null)
+    (cd "$tmp" && apt-get download -qq -o APT::Sandbox::User=root "busybox-static:$1" >/dev/null)
   }
   dpkg-deb -x "$tmp"/busybox-static_*_"$1".deb "$tmp/x"
   install -m 0755 "$tmp/x/bin/busybox" "$2"
   rm -rf "$tmp"
 }
-for arch in amd64 arm64; do
+for arch in "${busybox_archs[@]}"; do
   dest=$busybox_dir/busybox-$arch
   [ -s "$dest" ] && continue
   if [ "$arch" = "$hostarch" ] && [ -x /bin/busybox ] && dpkg -s busybox-static >/dev/null 2>&1; then
@@ -125,4 +135,4 @@ for arch in amd64 arm64; do
 done
 
 runc_version=$( (runc --version 2>/dev/null || /usr/sbin/runc --version) | awk 'NR == 1 { print $3 }')
-log "ok: go $(/usr/local/go/bin/go env GOVERSION), runc $runc_version, $emu, busybox amd64+arm64, docker-registry"
+log "ok: go $(/usr/local/go/bin/go env GOVERSION), runc $runc_version, $emu, busybox ${busybox_archs[*]}, docker-registry"

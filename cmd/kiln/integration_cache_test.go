@@ -1,0 +1,51 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestIntegrationRegistryCache exports a build's cache to the test registry
+// (cache-to type=registry, mode=max), then builds the same target on an empty
+// engine (a new KILN_ROOT) importing it (cache-from): its steps are cache hits,
+// and the result is the same.
+func TestIntegrationRegistryCache(t *testing.T) {
+	first := sharedEngine(t)
+	r := testRegistry(t)
+	dir := t.TempDir()
+	n := nonce()
+	ref := fmt.Sprintf("%s/kiln-it/cache-%s:buildcache", r.addr, n)
+	writeFiles(t, dir, map[string]string{
+		"Dockerfile": fmt.Sprintf("FROM base\nRUN echo registry-cache-%s > /marker\nRUN uname -m >> /marker\n", n),
+		"docker-bake.hcl": baseTarget(t, bothPlatforms...) + fmt.Sprintf(`
+variable "OUT" {}
+target "app" {
+  contexts   = { base = "target:base" }
+  platforms  = %s
+  cache-from = ["type=registry,ref=%s"]
+  cache-to   = ["type=registry,ref=%s,mode=max"]
+  output     = ["type=local,dest=${OUT}"]
+}
+`, hclList(bothPlatforms), ref, ref),
+	})
+	r1 := first.with("OUT=out1").bake(t, dir, "app").mustSucceed(t)
+	mustRan(t, r1, "registry-cache-"+n)
+	if _, _, err := (registryRepo{r, "kiln-it/cache-" + n}).get("manifests", "buildcache"); err != nil {
+		t.Fatalf("no cache manifest in the registry after cache-to: %v", err)
+	}
+
+	empty := freshEngine(t)
+	r2 := empty.with("OUT=out2").bake(t, dir, "app").mustSucceed(t)
+	mustCached(t, r2, "registry-cache-"+n)
+	mustCached(t, r2, "RUN uname -m")
+	for _, p := range bothPlatforms {
+		pd := strings.ReplaceAll(p, "/", "_")
+		a := readFile(t, filepath.Join(dir, "out1", pd, "marker"))
+		b := readFile(t, filepath.Join(dir, "out2", pd, "marker"))
+		if a != b || !strings.HasSuffix(a, unameOf[p]+"\n") {
+			t.Errorf("%s: marker %q from the first engine, %q from the cache import", p, a, b)
+		}
+	}
+}

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestIntegrationDemo builds the top-level docker-bake.hcl (the README's demo)
+// on the embedded engine, inspects every output, and checks that a second run
+// is all cache hits.
+func TestIntegrationDemo(t *testing.T) {
+	e := sharedEngine(t)
+	root := repoRoot(t)
+	dist := t.TempDir()
+	demo := *e
+	demo.env = append(append([]string{}, e.env...), "DIST="+dist)
+	meta := filepath.Join(t.TempDir(), "metadata.json")
+
+	r := demo.bake(t, root, "--metadata-file", meta).mustSucceed(t)
+	secret := strings.TrimSpace(readFile(t, filepath.Join(root, "testdata/demo/secrets/demo-token.txt")))
+	both := []string{"linux/amd64", "linux/arm64"}
+	arch := map[string]string{"linux/amd64": "x86_64", "linux/arm64": "aarch64"}
+
+	t.Run("base", func(t *testing.T) {
+		imgs := readOCITar(t, filepath.Join(dist, "base.oci.tar")).images(t)
+		mustPlatforms(t, "base.oci.tar", imgs, both...)
+		for p, img := range imgs {
+			fs := img.files(t)
+			if _, ok := fs["bin/busybox"]; !ok {
+				t.Errorf("%s: no bin/busybox in the base image", p)
+			}
+			if got := fs["bin/sh"]; got != "-> /bin/busybox" && got != "-> busybox" {
+				t.Errorf("%s: bin/sh is %q, want a link to busybox", p, got)
+			}
+			// The RUN ran on the image's own architecture (arm64 under qemu).
+			if got, want := fs["etc/kiln-release"], "kiln-demo-base 0.1.0 "+arch[p]+"\n"; got != want {
+				t.Errorf("%s: etc/kiln-release = %q, want %q", p, got, want)
+			}
+		}
+	})
+
+	t.Run("api", func(t *testing.T) {
+		imgs := readOCITar(t, filepath.Join(dist, "api.oci.tar")).images(t)
+		mustPlatforms(t, "api.oci.tar", imgs, both...)
+		for p, img := range imgs {
+			fs := img.files(t)
+			if got := fs["srv/api/token.status"]; got != "token configured: yes\n" {
+				t.Errorf("%s: token.status = %q: the secret was not readable during RUN", p, got)
+			}
+			if !strings.Contains(fs["srv/api/deps.lock"], "router@1.0") {
+				t.Errorf("%s: deps.lock = %q, want the cache mount's deps", p, fs["srv/api/deps.lock"])
+			}
+			if got := fs["srv/api/build-info.txt"]; got != "api 0.1.0 built on "+arch[p]+"\n" {
+				t.Errorf("%s: build-info.txt = %q", p, got)
+			}
+			for _, ignored := range []string{"srv/api/NOTES.md", "srv/api/local.env"} {
+				if _, ok := fs[ignored]; ok {
+					t.Errorf("%s: %s is in the image; .dockerignore excludes it", p, ignored)
+				}
+			}
+			if _, ok := fs["etc/kiln-release"]; !ok {
+				t.Errorf("%s: api does not start from the base target (no etc/kiln-release)", p)
+			}
+			if img.config.Config.Labels["org.opencontainers.image.version"] != "0.1.0" {
+				t.Errorf("%s: labels %v", p, img.config.Config.Labels)
+			}
+			img.mustNotContain(t, secret)
+		}
+	})
+
+	t.Run("worker matrix", func(t *testing.T) {
+		for _, flavour := range []string{"fast", "thorough"} {
+			for _, p := range both {
+				dir := filepath.Join(dist, "worker-"+flavour, strings.ReplaceAll(p, "/", "_"))
+				want := "worker 0.1.0 flavour=" + flavour + " arch=" + arch[p] + "\n"
+				if got := readFile(t, filepath.Join(dir, "etc/worker.conf")); got != want {
+					t.Errorf("worker-%s %s: etc/worker.conf = %q, want %q", flavour, p, got, want)
+				}
+				if fi, err := os.Stat(filepath.Join(dir, "usr/local/bin/worker")); err != nil || fi.Mode()&0o111 == 0 {
+					t.Errorf("worker-%s %s: worker script missing or not executable: %v", flavour, p, err)
+				}
+			}
+		}
+	})
+
+	t.Run("web", func(t *testing.T) {
+		for _, p := range both {
+			dir := filepath.Join(dist, "web", strings.ReplaceAll(p, "/", "_"))
+			if got := readFile(t, filepath.Join(dir, "index.html")); !strings.Contains(got, "version 0.1.0,") {
+				t.Errorf("web %s: index.html does not carry the version:\n%s", p, got)
+			}
+			for _, f := range []string{"about.html", "style.css", "style.css.gz"} {
+				if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+					t.Errorf("web %s: %v", p, err)
+				}
+			}
+			// FROM scratch: the site holds the content only.
+			if _, err := os.Stat(filepath.Join(dir, "bin")); err == nil {
+				t.Errorf("web %s: the site output contains /bin", p)
+			}
+		}
+	})
+
+	t.Run("tools", func(t *testing.T) {
+		imgs := readOCIDir(t, filepath.Join(dist, "tools.oci")).images(t)
+		mustPlatforms(t, "tools.oci", imgs, both...)
+		for p, img := range imgs {
+			fs := img.files(t)
+			for _, f := range []string{"etc/tools-lint-ok", "usr/local/bin/kiln-doctor", "usr/local/bin/wait-for"} {
+				if _, ok := fs[f]; !ok {
+					t.Errorf("%s: no %s in tools", p, f)
+				}
+			}
+		}
+	})
+
+	t.Run("metadata", func(t *testing.T) {
+		b := readFile(t, meta)
+		if strings.Contains(b, secret) {
+			t.Errorf("the metadata file contains the secret")
+		}
+		var md map[string]map[string]any
+		if err := json.Unmarshal([]byte(b), &md); err != nil {
+			t.Fatalf("metadata file: %v\n%s", err, b)
+		}
+		for _, target := range []string{"base", "api", "worker-fast", "worker-thorough", "web", "tools"} {
+			if _, ok := md[target]; !ok {
+				t.Errorf("metadata has no entry for %s: %s", target, b)
+			}
+		}
+	})
+
+	t.Run("second run is cached", func(t *testing.T) {
+		if !strings.Contains(r.out, "RUN") {
+			t.Fatalf("the first run shows no RUN step:\n%s", tail(r.out, 40))
+		}
+		r2 := demo.bake(t, root).mustSucceed(t)
+		mustCached(t, r2, "RUN ")
+	})
+}

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestIntegrationBadInput checks that each kind of bad input ends kiln with a
+// clear error line naming the target, without hanging (kilnTimeout) and
+// without writing the target's output.
+func TestIntegrationBadInput(t *testing.T) {
+	e := sharedEngine(t)
+	closedPort, err := freePort() // nothing listens there once freePort returns
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name   string
+		target string
+		hcl    string // the target block; base and a Dockerfile are provided
+		errRe  string // what the error line must say besides the target name
+	}{
+		{
+			name:   "missing Dockerfile",
+			target: "nodockerfile",
+			hcl: `target "nodockerfile" {
+  dockerfile = "missing.Dockerfile"
+  output     = ["type=local,dest=out"]
+}`,
+			errRe: `missing\.Dockerfile`,
+		},
+		{
+			name:   "unknown stage",
+			target: "nostage",
+			hcl: `target "nostage" {
+  contexts = { base = "target:base" }
+  target   = "nosuchstage"
+  output   = ["type=local,dest=out"]
+}`,
+			errRe: `nosuchstage`,
+		},
+		{
+			name:   "malformed output",
+			target: "badoutput",
+			hcl: `target "badoutput" {
+  contexts = { base = "target:base" }
+  output   = ["type=local"]
+}`,
+			errRe: `dest`,
+		},
+		{
+			name:   "missing secret file",
+			target: "nosecret",
+			hcl: `target "nosecret" {
+  contexts = { base = "target:base" }
+  secret   = ["id=tok,src=/nonexistent/kiln-it-secret"]
+  output   = ["type=local,dest=out"]
+}`,
+			errRe: `kiln-it-secret`,
+		},
+		{
+			name:   "unreachable registry",
+			target: "unreachable",
+			hcl: fmt.Sprintf(`target "unreachable" {
+  contexts = { base = "target:base" }
+  output   = ["type=image,name=127.0.0.1:%d/kiln-it/unreachable:v1,push=true"]
+}`, closedPort),
+			errRe: fmt.Sprintf(`127\.0\.0\.1:%d`, closedPort),
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFiles(t, dir, map[string]string{
+				"Dockerfile":      "FROM base AS real\nRUN echo bad-input > /bad\n",
+				"docker-bake.hcl": baseTarget(t, "linux/amd64") + c.hcl + "\n",
+			})
+			r := e.bake(t, dir, c.target)
+			r.mustErrorNaming(t, c.target, c.errRe)
+			mustNotExist(t, filepath.Join(dir, "out"))
+		})
+	}
+
+	t.Run("platform without emulation", func(t *testing.T) {
+		// A real s390x binary, so the RUN cannot succeed by running natively.
+		bb := filepath.Join(repoRoot(t), "testdata", "demo", "base", "busybox-s390x")
+		if binfmtRegistered("s390x") {
+			t.Skip("qemu-s390x is registered in binfmt_misc here: no unemulated platform to test with")
+		}
+		if _, err := os.Stat(bb); err != nil {
+			msg := "needs " + bb + " (hack/install-deps.sh --test fetches it)"
+			if os.Getenv("CI") != "" {
+				t.Fatal(msg)
+			}
+			t.Skip(msg)
+		}
+		dir := t.TempDir()
+		b, err := os.ReadFile(bb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFiles(t, dir, map[string]string{
+			"busybox":    string(b),
+			"Dockerfile": "FROM scratch\nCOPY --chmod=755 busybox /bin/busybox\nRUN [\"/bin/busybox\", \"true\"]\n",
+			"docker-bake.hcl": `target "foreign" {
+  platforms = ["linux/s390x"]
+  output    = ["type=local,dest=out"]
+}
+`,
+		})
+		r := e.bake(t, dir, "foreign")
+		// Say which platform cannot run, and what would make it run.
+		r.mustErrorNaming(t, "foreign", `(?i)s390x.*(emulat|qemu|binfmt)|(emulat|qemu|binfmt).*s390x`)
+		mustNotExist(t, filepath.Join(dir, "out"))
+	})
+}

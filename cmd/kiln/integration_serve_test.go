@@ -1,0 +1,73 @@
+package main
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestIntegrationServe runs the core cases against `kiln engine serve`, the
+// embedded engine exposed as a BuildKit daemon, through --builder unix://...
+func TestIntegrationServe(t *testing.T) {
+	state := freshEngine(t)
+	sock := filepath.Join(t.TempDir(), "kiln.sock")
+	addr := "unix://" + sock
+	srv := state.start(t, "/", "engine", "serve", "--addr", addr)
+	waitForSocket(t, srv, sock)
+
+	// The client gets its own, empty KILN_ROOT: it must not use it.
+	client := &kilnEnv{root: t.TempDir(), builder: addr}
+	for _, c := range coreCases {
+		t.Run(c.name, func(t *testing.T) { c.run(t, client) })
+	}
+	if ents, _ := os.ReadDir(client.root); len(ents) > 0 {
+		t.Errorf("a kiln using --builder %s wrote to its own KILN_ROOT: %v", addr, ents)
+	}
+
+	t.Run("embedded engine on the served state directory", func(t *testing.T) {
+		dir := t.TempDir()
+		writeFiles(t, dir, map[string]string{
+			"docker-bake.hcl": `target "other" {
+  dockerfile-inline = "FROM scratch\nCOPY docker-bake.hcl /\n"
+  output = ["type=local,dest=out"]
+}
+`,
+		})
+		r := state.bake(t, dir, "other")
+		// Refused at once, pointing at the daemon that holds it.
+		r.mustErrorNaming(t, sock, `(?i)in use|locked|busy`)
+		mustNotExist(t, filepath.Join(dir, "out"))
+	})
+
+	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if !srv.wait(time.Minute) {
+		t.Errorf("kiln engine serve did not stop within 1m of SIGTERM:\n%s", tail(srv.output(), 30))
+	}
+	if mps := mountsUnder(state.root); len(mps) > 0 {
+		t.Errorf("mounts under %s remain after the daemon stopped: %v", state.root, mps)
+	}
+}
+
+// waitForSocket waits until the daemon accepts connections on sock.
+func waitForSocket(t *testing.T, srv *asyncKiln, sock string) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		select {
+		case <-srv.done:
+			t.Fatalf("kiln engine serve exited (%v):\n%s", srv.err, tail(srv.output(), 40))
+		default:
+		}
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("kiln engine serve did not listen on %s within 2m:\n%s", sock, tail(srv.output(), 40))
+}
