@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -140,4 +143,72 @@ func TestIntegrationDemo(t *testing.T) {
 		r2 := demo.bake(t, root).mustSucceed(t)
 		mustCached(t, r2, "RUN ")
 	})
+}
+
+// TestDemoDefinitionMatchesBuildx checks `kiln bake --print` and `--list` on the
+// demo against what buildx v0.38.2 printed (testdata/demo/*.golden.json), and,
+// when buildx is installed, that those goldens are still what buildx prints.
+// Regenerate them from the repository root with:
+//
+//	buildx bake --print > testdata/demo/bake-print.golden.json
+//	buildx bake --list type=targets,format=json > testdata/demo/bake-list.golden.json
+func TestDemoDefinitionMatchesBuildx(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the kiln binary: skipped with -short")
+	}
+	buildOnce.Do(buildKiln)
+	if kilnBuildErr != nil {
+		t.Fatalf("building kiln: %v", kilnBuildErr)
+	}
+	root := repoRoot(t)
+	var env []string
+	for _, kv := range os.Environ() {
+		switch strings.SplitN(kv, "=", 2)[0] {
+		case "VERSION", "DIST", "PLATFORMS", "DEMO_TOKEN_FILE":
+		default:
+			env = append(env, kv)
+		}
+	}
+	buildx, _ := exec.LookPath("buildx")
+	if buildx == "" {
+		if _, err := os.Stat("/root/go/bin/buildx"); err == nil {
+			buildx = "/root/go/bin/buildx"
+		}
+	}
+	for _, c := range []struct{ golden, args string }{
+		{"bake-print.golden.json", "bake --print"},
+		{"bake-list.golden.json", "bake --list type=targets,format=json"},
+	} {
+		t.Run(c.args, func(t *testing.T) {
+			want := readFile(t, filepath.Join(root, "testdata", "demo", c.golden))
+			run := func(bin string) string {
+				cmd := exec.Command(bin, strings.Fields(c.args)...)
+				cmd.Dir, cmd.Env = root, env
+				var stdout, stderr bytes.Buffer
+				cmd.Stdout, cmd.Stderr = &stdout, &stderr
+				if err := cmd.Run(); err != nil {
+					t.Fatalf("%s %s: %v\n%s", bin, c.args, err, stderr.String())
+				}
+				return stdout.String()
+			}
+			if !sameJSON(t, want, run(kilnBin)) {
+				t.Errorf("kiln %s differs from buildx's (%s):\n%s", c.args, c.golden, run(kilnBin))
+			}
+			if buildx != "" && !sameJSON(t, want, run(buildx)) {
+				t.Errorf("buildx %s no longer prints %s: regenerate it (see this test's comment)", c.args, c.golden)
+			}
+		})
+	}
+}
+
+func sameJSON(t *testing.T, a, b string) bool {
+	t.Helper()
+	var x, y any
+	if err := json.Unmarshal([]byte(a), &x); err != nil {
+		t.Fatalf("invalid JSON: %v\n%s", err, a)
+	}
+	if err := json.Unmarshal([]byte(b), &y); err != nil {
+		t.Fatalf("invalid JSON: %v\n%s", err, b)
+	}
+	return reflect.DeepEqual(x, y)
 }
