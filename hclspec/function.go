@@ -139,10 +139,9 @@ func (p *parser) newFunction(params []string, variadic string, hasVariadic bool,
 		}
 		return v, nil
 	}
-	spec.Type = func(args []cty.Value) (cty.Type, error) {
-		v, err := impl(args)
-		return v.Type(), err
-	}
+	// buildx evaluates the body once for the type and again for the value;
+	// a dynamic return type gives the same values with one evaluation.
+	spec.Type = function.StaticReturnType(cty.DynamicPseudoType)
 	spec.Impl = func(args []cty.Value, _ cty.Type) (cty.Value, error) {
 		return impl(args)
 	}

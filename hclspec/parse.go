@@ -162,7 +162,7 @@ func Parse(files []File, opts Options, val any) (*Meta, hcl.Diagnostics) {
 	meta := &Meta{Renamed: map[string]map[string][]string{}}
 	for _, name := range p.varOrder {
 		if err := p.resolveValue(name); err != nil {
-			r := p.vars[name].DeclRange
+			r := p.vars[name].BodyRange
 			return nil, wrapDiag("Invalid value", err, &r, &r)
 		}
 		meta.Variables = append(meta.Variables, p.listEntry(p.vars[name]))

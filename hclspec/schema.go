@@ -179,6 +179,7 @@ func (f *attrField) decodeValue(sv reflect.Value, v cty.Value, expr hcl.Expressi
 		if err == nil {
 			fv.Set(nv.Elem())
 		}
+	case fastDecode(fv, v):
 	default:
 		var cv cty.Value
 		cv, err = convertValue(v, f.ctyType)

@@ -27,6 +27,7 @@ type variable struct {
 	Description string
 	Validations []*validation
 	DeclRange   hcl.Range
+	BodyRange   hcl.Range // where buildx points errors about the value: the body's opening
 
 	constraint *cty.Type // set once evaluated, when a type was given
 }
@@ -51,7 +52,7 @@ var validationBlockSchema = &hcl.BodySchema{
 // decodeVariableBlock reads a variable block; unknown attributes are ignored,
 // as in buildx.
 func decodeVariableBlock(block *hcl.Block) (*variable, hcl.Diagnostics) {
-	v := &variable{Name: block.Labels[0], DeclRange: block.DefRange}
+	v := &variable{Name: block.Labels[0], DeclRange: block.DefRange, BodyRange: block.Body.MissingItemRange()}
 	content, _, diags := block.Body.PartialContent(variableBlockSchema)
 	if a, ok := content.Attributes["type"]; ok {
 		v.Type = a.Expr

@@ -1,0 +1,50 @@
+// Command profile runs what `kiln bake --print` runs (bake.Load, then the
+// JSON) on a bake file with a CPU profile, to see where the time goes.
+//
+//	go run ./bench/profile -f /tmp/docker-bake.hcl -cpuprofile /tmp/cpu.out
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"runtime/pprof"
+	"time"
+
+	"github.com/kiln-build/kiln/bake"
+)
+
+func main() {
+	file := flag.String("f", "docker-bake.hcl", "bake file")
+	cpu := flag.String("cpuprofile", "", "write a CPU profile here")
+	n := flag.Int("n", 1, "repetitions")
+	flag.Parse()
+	if *cpu != "" {
+		f, err := os.Create(*cpu)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	for range *n {
+		start := time.Now()
+		plan, _, err := bake.Load(context.Background(), bake.LoadOptions{Files: []string{*file}, Env: []string{}})
+		if err != nil {
+			log.Fatal(err)
+		}
+		loaded := time.Since(start)
+		dt, err := json.MarshalIndent(plan, "", "  ")
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Fprintln(io.Discard, string(dt))
+		fmt.Fprintf(os.Stderr, "load %v, total %v\n", loaded, time.Since(start))
+	}
+}

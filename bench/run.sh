@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs `kiln bake --print` and `buildx bake --print` side by side on generated
+# bake files and prints wall time, peak RSS and the buildx/kiln ratios.
+#
+#   bench/run.sh [N ...]     (default: 6000 12000 targets)
+#
+# Needs /usr/bin/time (apt-get install time) and buildx (BUILDX, default
+# /root/go/bin/buildx). kiln is built from ./cmd/kiln.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILDX=${BUILDX:-/root/go/bin/buildx}
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(6000 12000)
+[ -x /usr/bin/time ] || { echo "need /usr/bin/time: apt-get install -y time" >&2; exit 1; }
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+go build -o "$work/kiln" ./cmd/kiln
+go build -o "$work/gen" ./bench/gen
+
+# measure TOOL DIR: prints "seconds maxrss_kb"
+measure() {
+  local tool=$1 dir=$2
+  (cd "$dir" && /usr/bin/time -v -o "$work/time.txt" "$tool" bake --print >/dev/null 2>"$work/err.txt") || {
+    echo "$tool failed:" >&2; cat "$work/err.txt" >&2; exit 1; }
+  awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, a, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + a[i]; t = s }
+              /Maximum resident set size/ { m = $2 }
+              END { printf "%.3f %d\n", t, m }' "$work/time.txt"
+}
+
+printf '%-8s %10s %10s %12s %12s %8s %8s\n' targets kiln_s buildx_s kiln_MiB buildx_MiB time_x mem_x
+for n in "${sizes[@]}"; do
+  dir="$work/$n"; mkdir -p "$dir"
+  "$work/gen" -targets "$n" > "$dir/docker-bake.hcl"
+  read -r kt km < <(measure "$work/kiln" "$dir")
+  read -r bt bm < <(measure "$BUILDX" "$dir")
+  awk -v n="$n" -v kt="$kt" -v bt="$bt" -v km="$km" -v bm="$bm" 'BEGIN {
+    if (kt < 0.001) kt = 0.001
+    printf "%-8s %10.3f %10.3f %12.1f %12.1f %7.1fx %7.1fx\n", n, kt, bt, km/1024, bm/1024, bt/kt, bm/km }'
+done
