@@ -10,8 +10,9 @@ import (
 )
 
 // overrideOrder sorts override keys so that applying them is deterministic
-// (buildx walks a map): "load" and "push" come last because they adjust
-// whatever outputs the other keys set.
+// (buildx walks a map, so its order varies): "push" then "load" come last,
+// the order commands/bake.go adds them, because they adjust whatever
+// outputs the other keys set.
 func overrideOrder(overrides map[string]Override) []string {
 	keys := make([]string, 0, len(overrides))
 	for k := range overrides {
@@ -20,9 +21,9 @@ func overrideOrder(overrides map[string]Override) []string {
 	rank := func(k string) int {
 		switch k {
 		case "push":
-			return 2
-		case "load":
 			return 1
+		case "load":
+			return 2
 		}
 		return 0
 	}

@@ -230,10 +230,10 @@ func validateCompose(dt []byte, envs map[string]string) error {
 // composeEnv is the environment compose files are interpolated with: the
 // process environment (unless disabled), then .env of the working directory
 // for keys not set, then --var values.
-func composeEnv(lookupAllowed bool, vars map[string]string) (map[string]string, error) {
+func composeEnv(lookupAllowed bool, environ []string, vars map[string]string) (map[string]string, error) {
 	envs := map[string]string{}
 	if lookupAllowed {
-		for _, kv := range os.Environ() {
+		for _, kv := range environ {
 			k, v, _ := strings.Cut(kv, "=")
 			envs[k] = v
 		}

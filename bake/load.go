@@ -36,8 +36,9 @@ type LoadOptions struct {
 	Policy           []string
 	// Allow are --allow values; only parsed (rejected when malformed) here.
 	Allow []string
-	// Getenv reads the environment (os.LookupEnv when nil).
-	LookupEnv func(string) (string, bool)
+	// Env is the environment ("KEY=VALUE" entries) bake files are
+	// evaluated with; nil means the process environment.
+	Env []string
 }
 
 // Load reads and evaluates the bake files and resolves the requested names
@@ -109,7 +110,8 @@ func LoadConfig(ctx context.Context, opts LoadOptions) (*Config, *hclspec.Meta, 
 	if err != nil {
 		return nil, nil, err
 	}
-	if v := strings.TrimSpace(os.Getenv("BUILDX_BAKE_FILE_RELATIVE_PATHS")); v != "" {
+	relPaths, _ := opts.lookupEnv()("BUILDX_BAKE_FILE_RELATIVE_PATHS")
+	if v := strings.TrimSpace(relPaths); v != "" {
 		if _, err := strconv.ParseBool(v); err != nil {
 			return nil, nil, errors.Wrapf(err, "failed to parse %s value %q", "BUILDX_BAKE_FILE_RELATIVE_PATHS", v)
 		}
@@ -121,14 +123,30 @@ func LoadConfig(ctx context.Context, opts LoadOptions) (*Config, *hclspec.Meta, 
 		},
 		Vars:      vars,
 		LookupEnv: opts.envLookup(),
+		Environ:   opts.environ(),
 	})
 }
 
-func (o LoadOptions) lookupEnv() func(string) (string, bool) {
-	if o.LookupEnv != nil {
-		return o.LookupEnv
+func (o LoadOptions) environ() []string {
+	if o.Env != nil {
+		return o.Env
 	}
-	return os.LookupEnv
+	return os.Environ()
+}
+
+func (o LoadOptions) lookupEnv() func(string) (string, bool) {
+	if o.Env == nil {
+		return os.LookupEnv
+	}
+	m := map[string]string{}
+	for _, kv := range o.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		m[k] = v
+	}
+	return func(k string) (string, bool) {
+		v, ok := m[k]
+		return v, ok
+	}
 }
 
 // envLookup is the environment variables may be read from; nil when

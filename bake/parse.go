@@ -27,6 +27,9 @@ type ParseOptions struct {
 	Vars map[string]string
 	// LookupEnv reads the environment; nil reads none.
 	LookupEnv func(string) (string, bool)
+	// Environ is the environment compose files are interpolated with (when
+	// LookupEnv is not nil).
+	Environ []string
 }
 
 // ParseFiles evaluates bake files into one Config, as buildx ParseFiles:
@@ -35,7 +38,7 @@ type ParseOptions struct {
 // named in both is merged, the HCL definition applied last. Targets a matrix
 // renamed get a group of the original name.
 func ParseFiles(files []File, opts ParseOptions) (*Config, *hclspec.Meta, error) {
-	envs, err := composeEnv(opts.LookupEnv != nil, opts.Vars)
+	envs, err := composeEnv(opts.LookupEnv != nil, opts.Environ, opts.Vars)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -5,17 +5,24 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
-	"strconv"
-	"strings"
 
 	"github.com/docker/buildx/util/urlutil"
 	"github.com/kiln-build/kiln/bake"
-	"github.com/tonistiigi/go-csvvalue"
 )
 
+// bakeIO is where --print and --list read and write; tests replace it.
+type bakeIO struct {
+	stdin  io.Reader
+	stdout io.Writer
+	env    []string // nil: the process environment
+}
+
+func processIO() bakeIO { return bakeIO{stdin: os.Stdin, stdout: os.Stdout} }
+
 // loadOptions maps the bake flags onto bake.LoadOptions.
-func loadOptions(o *bakeOptions) (bake.LoadOptions, error) {
+func loadOptions(o *bakeOptions, bio bakeIO) (bake.LoadOptions, error) {
 	if err := checkJobs(o.jobs); err != nil {
 		return bake.LoadOptions{}, err
 	}
@@ -24,7 +31,7 @@ func loadOptions(o *bakeOptions) (bake.LoadOptions, error) {
 	}
 	return bake.LoadOptions{
 		Files:      o.files,
-		Stdin:      os.Stdin,
+		Stdin:      bio.stdin,
 		Targets:    o.targets,
 		Overrides:  o.overrides,
 		Vars:       o.vars,
@@ -37,12 +44,17 @@ func loadOptions(o *bakeOptions) (bake.LoadOptions, error) {
 		Provenance: o.provenance,
 		Policy:     o.policy,
 		Allow:      o.allow,
+		Env:        bio.env,
 	}, nil
 }
 
 // printDefinition implements --print: the resolved plan as buildx prints it.
 func printDefinition(ctx context.Context, o *bakeOptions) error {
-	lo, err := loadOptions(o)
+	return writeDefinition(ctx, o, processIO())
+}
+
+func writeDefinition(ctx context.Context, o *bakeOptions, bio bakeIO) error {
+	lo, err := loadOptions(o, bio)
 	if err != nil {
 		return err
 	}
@@ -54,20 +66,25 @@ func printDefinition(ctx context.Context, o *bakeOptions) error {
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintln(os.Stdout, string(dt))
+	_, err = fmt.Fprintln(bio.stdout, string(dt))
 	return err
 }
 
 // listDefinition implements --list targets|variables (table or JSON).
 func listDefinition(ctx context.Context, o *bakeOptions) error {
+	return writeList(ctx, o, processIO())
+}
+
+func writeList(ctx context.Context, o *bakeOptions, bio bakeIO) error {
 	if o.print {
 		return errors.New("--print and --list are mutually exclusive")
 	}
-	lo, err := loadOptions(o)
+	lo, err := loadOptions(o, bio)
 	if err != nil {
 		return err
 	}
-	// buildx validates these before reading files, even when listing.
+	// buildx turns the flags into overrides (and rejects bad ones) before
+	// reading files, even when only listing.
 	if _, _, err := bake.FlagOverrides(lo); err != nil {
 		return err
 	}
@@ -80,50 +97,7 @@ func listDefinition(ctx context.Context, o *bakeOptions) error {
 		return err
 	}
 	if req.Type == "variables" {
-		return bake.WriteVariableList(os.Stdout, req.Format, meta.Variables)
+		return bake.WriteVariableList(bio.stdout, req.Format, meta.Variables)
 	}
-	return bake.WriteTargetList(os.Stdout, req.Format, cfg)
-}
-
-// checkJobs validates --jobs ("N" or "mode[,parallel=N]") as buildx does.
-func checkJobs(value string) error {
-	value = strings.TrimSpace(value)
-	if value == "" {
-		return nil
-	}
-	if _, err := strconv.Atoi(value); err == nil {
-		value = "parallel=" + value
-	}
-	fields, err := csvvalue.Fields(value, nil)
-	if err != nil {
-		return fmt.Errorf("invalid jobs option: %w", err)
-	}
-	seen := map[string]bool{}
-	for _, field := range fields {
-		key, val, ok := strings.Cut(strings.TrimSpace(field), "=")
-		if !ok {
-			key, val = "mode", key
-		}
-		key = strings.ToLower(strings.TrimSpace(key))
-		val = strings.TrimSpace(val)
-		if seen[key] {
-			return fmt.Errorf("duplicate jobs option %q", key)
-		}
-		seen[key] = true
-		switch key {
-		case "mode":
-			switch val {
-			case "fail-fast", "defer-output", "defer-error":
-			default:
-				return fmt.Errorf("invalid jobs mode %q", val)
-			}
-		case "parallel":
-			if n, err := strconv.Atoi(val); err != nil || n < 0 {
-				return fmt.Errorf("invalid jobs parallel value %q: must be a non-negative integer", val)
-			}
-		default:
-			return fmt.Errorf("unknown jobs option %q", key)
-		}
-	}
-	return nil
+	return bake.WriteTargetList(bio.stdout, req.Format, cfg)
 }

@@ -1,0 +1,3 @@
+target "a" {
+  annotations = ["noequals"]
+}

@@ -1,0 +1,3 @@
+target "a" {
+  attest = ["mode=max"]
+}

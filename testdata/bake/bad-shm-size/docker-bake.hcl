@@ -1,0 +1,3 @@
+target "a" {
+  shm-size = "lots"
+}

@@ -1,0 +1,7 @@
+target "web" {
+  tags = ["web:hcl"]
+  platforms = ["linux/arm64"]
+}
+group "default" {
+  targets = ["web"]
+}

@@ -1,0 +1,5 @@
+variable "T" { default = "base" }
+target "default" {
+  tags = ["a:${T}"]
+  args = { A = "1" }
+}

@@ -1,0 +1,5 @@
+variable "T" { default = "override" }
+target "default" {
+  args = { B = "2" }
+  cache-from = ["type=gha"]
+}

@@ -1,0 +1,3 @@
+target "y" {
+  tags = ["y"]
+}

@@ -1,0 +1,4 @@
+target "x" {
+  dockerfile = ""
+  context = "foo/../bar/"
+}

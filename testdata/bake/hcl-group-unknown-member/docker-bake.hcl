@@ -1,0 +1,4 @@
+group "default" {
+  targets = ["a", "missing"]
+}
+target "a" {}

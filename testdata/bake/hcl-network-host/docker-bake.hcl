@@ -1,0 +1,4 @@
+target "h" {
+  network = "host"
+  entitlements = ["network.host", "security.insecure"]
+}

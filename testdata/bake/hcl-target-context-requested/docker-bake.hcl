@@ -1,0 +1,6 @@
+target "base" {
+  tags = ["b"]
+}
+target "app" {
+  contexts = { base = "target:base" }
+}

@@ -1,0 +1,3 @@
+target "a" {
+  contexts = { b = "target:missing" }
+}

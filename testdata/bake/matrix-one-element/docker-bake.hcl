@@ -1,0 +1,5 @@
+target "x" {
+  name = "x"
+  matrix = { v = ["a"] }
+  args = { V = v }
+}

@@ -1,0 +1,3 @@
+target "t" {
+  output = ["type=tar", "type=oci,dest=out.tar"]
+}

@@ -1,0 +1,3 @@
+target "a" {
+  platforms = ["local", "linux/arm64,linux/amd64"]
+}

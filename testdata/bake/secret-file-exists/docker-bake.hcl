@@ -1,0 +1,3 @@
+target "a" {
+  secret = ["id=s,src=secret.txt", "id=e,env=E"]
+}

@@ -1,0 +1,3 @@
+target "a" {
+  secret = ["id=GITHUB_TOKEN_X"]
+}

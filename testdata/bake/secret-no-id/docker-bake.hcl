@@ -1,0 +1,3 @@
+target "a" {
+  secret = ["src=secret.txt"]
+}

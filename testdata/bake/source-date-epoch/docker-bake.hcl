@@ -1,0 +1,4 @@
+target "a" {}
+target "b" {
+  args = { SOURCE_DATE_EPOCH = "1" }
+}

@@ -1,0 +1,3 @@
+target "a" {
+  context = "git@github.com:docker/buildx.git"
+}
