@@ -85,9 +85,9 @@ func (p *parser) expandBlock(bt *blockType, block *hcl.Block) ([]*instance, hcl.
 			if diags.HasErrors() {
 				return nil, invalidName(diags)
 			}
-			name, diags := matrix.Name(nattr.Expr, ectx)
-			if diags.HasErrors() {
-				return nil, invalidName(diags)
+			name, err := matrix.Name(nattr.Expr, ectx)
+			if err != nil {
+				return nil, invalidName(err)
 			}
 			if err := p.validateLabel(name); err != nil {
 				return nil, invalidName(err)

@@ -8,9 +8,9 @@
 package hclspec
 
 import (
-	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -99,7 +99,7 @@ func Parse(files []File, opts Options, val any) (*Meta, hcl.Diagnostics) {
 	for _, f := range files {
 		p.src[f.Name] = f.Data
 	}
-	body := hcl.MergeFiles(hfiles)
+	body := mergeFiles(hfiles)
 
 	reserved := map[string]bool{}
 	configSchema := &hcl.BodySchema{}
@@ -251,49 +251,33 @@ func Parse(files []File, opts Options, val any) (*Meta, hcl.Diagnostics) {
 }
 
 // filterAttrDiags drops the diagnostics buildx ignores when reading globals:
-// blocks of unknown types, and names set in several files.
+// blocks of unknown types, and names set again in a later file.
 func filterAttrDiags(diags hcl.Diagnostics, reserved map[string]bool, vars map[string]*variable, attrs hcl.Attributes) hcl.Diagnostics {
 	var out hcl.Diagnostics
 	for _, d := range diags {
 		if d.Detail == "Blocks are not allowed here." {
 			continue
 		}
-		dup := false
-		for _, names := range []func(func(string) bool){
-			func(yield func(string) bool) {
-				for k := range reserved {
-					if !yield(k) {
-						return
-					}
-				}
-			},
-			func(yield func(string) bool) {
-				for k := range vars {
-					if !yield(k) {
-						return
-					}
-				}
-			},
-			func(yield func(string) bool) {
-				for k := range attrs {
-					if !yield(k) {
-						return
-					}
-				}
-			},
-		} {
-			for k := range names {
-				if strings.HasPrefix(d.Detail, fmt.Sprintf("Argument %q was already set at ", k)) {
-					dup = true
-					break
-				}
-			}
+		if name, ok := duplicateName(d.Detail); ok && (reserved[name] || vars[name] != nil || attrs[name] != nil) {
+			continue
 		}
-		if !dup {
-			out = append(out, d)
-		}
+		out = append(out, d)
 	}
 	return out
+}
+
+// duplicateName reads NAME from `Argument "NAME" was already set at ...`.
+func duplicateName(detail string) (string, bool) {
+	rest, ok := strings.CutPrefix(detail, "Argument ")
+	if !ok {
+		return "", false
+	}
+	q, err := strconv.QuotedPrefix(rest)
+	if err != nil || !strings.HasPrefix(rest[len(q):], " was already set at ") {
+		return "", false
+	}
+	name, err := strconv.Unquote(q)
+	return name, err == nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

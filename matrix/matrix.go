@@ -76,24 +76,20 @@ func (c Combination) EvalContext(parent *hcl.EvalContext) *hcl.EvalContext {
 }
 
 // Name evaluates a `name` expression in a combination's context and converts
-// the result to a string.
-func Name(expr hcl.Expression, ectx *hcl.EvalContext) (string, hcl.Diagnostics) {
+// the result to a string. Evaluation errors are hcl.Diagnostics pointing at
+// the expression; a result that is not a string is a plain error, which
+// buildx reports at the block's label.
+func Name(expr hcl.Expression, ectx *hcl.EvalContext) (string, error) {
 	v, diags := expr.Value(ectx)
 	if diags.HasErrors() {
 		return "", diags
 	}
 	s, err := convert.Convert(v, cty.String)
-	if err == nil && (!s.IsKnown() || s.IsNull()) {
-		err = errors.New("name must be a known, non-null string")
-	}
 	if err != nil {
-		return "", hcl.Diagnostics{{
-			Severity: hcl.DiagError,
-			Summary:  "Invalid name",
-			Detail:   err.Error(),
-			Subject:  expr.Range().Ptr(),
-			Context:  expr.Range().Ptr(),
-		}}
+		return "", err
+	}
+	if !s.IsKnown() || s.IsNull() {
+		return "", errors.New("name must be a known, non-null string")
 	}
 	return s.AsString(), nil
 }
