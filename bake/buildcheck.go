@@ -14,6 +14,7 @@ import (
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
 	"github.com/moby/buildkit/session/sshforward/sshprovider"
 	"github.com/pkg/errors"
+	tunits "github.com/tonistiigi/units"
 	"golang.org/x/term"
 )
 
@@ -22,7 +23,7 @@ import (
 // `cwd://` prefix), sends file outputs without dest to stdout ("-"), and
 // rejects values a build could not use (platforms, shm-size, ulimits,
 // annotations, resources, secrets and ssh sources, outputs).
-func (t *Target) prepare() error {
+func (t *Target) prepare(lookupEnv func(string) (string, bool)) error {
 	if t.Context != nil && *t.Context == "-" {
 		return errors.Errorf("context from stdin not allowed in bake")
 	}
@@ -49,7 +50,7 @@ func (t *Target) prepare() error {
 	if _, err := platformutil.Parse(t.Platforms); err != nil {
 		return err
 	}
-	if err := checkSecrets(t.Secrets.Normalize()); err != nil {
+	if err := checkSecrets(t.Secrets.Normalize(), lookupEnv); err != nil {
 		return err
 	}
 	if err := t.checkSSH(contextPath); err != nil {
@@ -69,13 +70,32 @@ func (t *Target) prepare() error {
 	return checkResources(t.Resources.ToEntries())
 }
 
-func checkSecrets(secrets buildflags.Secrets) error {
-	src := make([]secretsprovider.Source, 0, len(secrets))
+// checkSecrets rejects secrets a build could not read, as BuildKit's
+// secretsprovider.NewStore does: an id alone names an environment variable
+// when one is set, else a file.
+func checkSecrets(secrets buildflags.Secrets, lookupEnv func(string) (string, bool)) error {
 	for _, s := range secrets {
-		src = append(src, secretsprovider.Source{ID: s.ID, FilePath: s.FilePath, Env: s.Env})
+		if s.ID == "" {
+			return errors.New("secret missing ID")
+		}
+		path := s.FilePath
+		if s.Env == "" && path == "" {
+			if _, ok := lookupEnv(s.ID); !ok {
+				path = s.ID
+			}
+		}
+		if path == "" {
+			continue
+		}
+		fi, err := os.Stat(path)
+		if err != nil {
+			return errors.Wrapf(err, "failed to stat %s", path)
+		}
+		if fi.Size() > secretsprovider.MaxSecretSize {
+			return errors.Errorf("secret %s too big. max size %#.f", s.ID, secretsprovider.MaxSecretSize*tunits.B)
+		}
 	}
-	_, err := secretsprovider.NewStore(src)
-	return err
+	return nil
 }
 
 func (t *Target) checkSSH(contextPath string) error {

@@ -73,7 +73,7 @@ func Load(ctx context.Context, opts LoadOptions) (*Plan, *hclspec.Meta, error) {
 			v := epoch
 			t.Args["SOURCE_DATE_EPOCH"] = &v
 		}
-		if err := t.prepare(); err != nil {
+		if err := t.prepare(opts.lookupEnv()); err != nil {
 			return nil, nil, errors.Wrapf(err, "target %s", name)
 		}
 	}

@@ -67,7 +67,11 @@ func runBakeCase(t *testing.T, c bakeCase) (string, error) {
 	return out.String(), err
 }
 
-var timestampShape = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)`)
+var (
+	timestampShape = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)`)
+	// formatdate("YYYYMMDDhhmm", timestamp()) and the like, in tags
+	compactTimestampShape = regexp.MustCompile(`20\d\d(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])([01]\d|2[0-3])[0-5]\d`)
+)
 
 // normalizeDefinition parses printed JSON for comparison: timestamps
 // compared by shape, members of groups as sets (buildx orders the groups of
@@ -75,7 +79,9 @@ var timestampShape = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(
 func normalizeDefinition(t *testing.T, s string) any {
 	t.Helper()
 	var doc map[string]any
-	if err := json.Unmarshal([]byte(timestampShape.ReplaceAllString(s, "<time>")), &doc); err != nil {
+	s = timestampShape.ReplaceAllString(s, "<time>")
+	s = compactTimestampShape.ReplaceAllString(s, "<time>")
+	if err := json.Unmarshal([]byte(s), &doc); err != nil {
 		t.Fatalf("invalid JSON %v:\n%s", err, s)
 	}
 	groups, _ := doc["group"].(map[string]any)
