@@ -39,10 +39,11 @@ command -v make >/dev/null || pkgs+=(make)
 # ones need their architecture known to dpkg (added before the one apt-get update).
 busybox_archs=(amd64 arm64)
 [ "$with_test_deps" = 1 ] && busybox_archs+=(s390x) # a platform with no emulator, for the tests
+foreign=" $(dpkg --print-foreign-architectures | tr '\n' ' ') "
 for arch in "${busybox_archs[@]}"; do
   [ -s "$busybox_dir/busybox-$arch" ] && continue
   [ "$arch" = "$hostarch" ] && continue
-  if ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
+  if [[ "$foreign" != *" $arch "* ]]; then
     log "adding the $arch architecture to dpkg (for busybox-static:$arch)"
     dpkg --add-architecture "$arch"
   fi
@@ -100,7 +101,7 @@ if [ -d $binfmt ]; then
       continue
     fi
     if [ -w $binfmt/register ]; then
-      grep -v '^#' "$conf" | grep . | head -1 > $binfmt/register || log "registering qemu-$arch failed"
+      grep -m1 '^:' "$conf" > $binfmt/register || log "registering qemu-$arch failed"
     fi
   done
 fi
