@@ -64,6 +64,10 @@ type Target struct {
 	// linked marks a target that is built only because another target
 	// references it through a `target:` context (its output is cacheonly).
 	linked bool
+
+	// Where relative paths are resolved from when
+	// BUILDX_BAKE_FILE_RELATIVE_PATHS is on (see relpaths.go).
+	paths pathBases
 }
 
 // Linked reports whether the target is in a Plan only because another

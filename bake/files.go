@@ -53,6 +53,10 @@ func ReadLocalFiles(names []string, stdin io.Reader) ([]File, error) {
 			}
 			return nil, err
 		}
+		if len(dt) == 0 {
+			// buildx skips empty files, named or not
+			continue
+		}
 		out = append(out, File{Name: n, Data: dt})
 	}
 	return out, nil

@@ -111,8 +111,9 @@ func LoadConfig(ctx context.Context, opts LoadOptions) (*Config, *hclspec.Meta, 
 		return nil, nil, err
 	}
 	relPaths, _ := opts.lookupEnv()("BUILDX_BAKE_FILE_RELATIVE_PATHS")
+	fileRelative := false
 	if v := strings.TrimSpace(relPaths); v != "" {
-		if _, err := strconv.ParseBool(v); err != nil {
+		if fileRelative, err = strconv.ParseBool(v); err != nil {
 			return nil, nil, errors.Wrapf(err, "failed to parse %s value %q", "BUILDX_BAKE_FILE_RELATIVE_PATHS", v)
 		}
 	}
@@ -124,6 +125,8 @@ func LoadConfig(ctx context.Context, opts LoadOptions) (*Config, *hclspec.Meta, 
 		Vars:      vars,
 		LookupEnv: opts.envLookup(),
 		Environ:   opts.environ(),
+
+		FileRelativePaths: fileRelative,
 	})
 }
 

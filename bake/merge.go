@@ -5,6 +5,7 @@ package bake
 // appended; the others are replaced. Nil map values (`null` in a file) never
 // replace anything.
 func (t *Target) Merge(t2 *Target) {
+	t.paths.merge(&t2.paths, t2.Context != nil, t2.Contexts)
 	if t2.Context != nil {
 		t.Context = t2.Context
 	}

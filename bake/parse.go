@@ -30,6 +30,9 @@ type ParseOptions struct {
 	// Environ is the environment compose files are interpolated with (when
 	// LookupEnv is not nil).
 	Environ []string
+	// FileRelativePaths resolves relative context paths from the directory
+	// of the file that sets them (BUILDX_BAKE_FILE_RELATIVE_PATHS).
+	FileRelativePaths bool
 }
 
 // ParseFiles evaluates bake files into one Config, as buildx ParseFiles:
@@ -44,6 +47,7 @@ func ParseFiles(files []File, opts ParseOptions) (*Config, *hclspec.Meta, error)
 	}
 	var composeFiles []File
 	var hclFiles []hclspec.File
+	var parsed []*hcl.File
 	for _, f := range files {
 		isCompose, composeErr := isComposeFile(f, envs)
 		if isCompose {
@@ -53,7 +57,7 @@ func ParseFiles(files []File, opts ParseOptions) (*Config, *hclspec.Meta, error)
 			composeFiles = append(composeFiles, f)
 			continue
 		}
-		hf, err := hclSyntax(f)
+		hf, pf, err := hclSyntax(f)
 		if err != nil {
 			if composeErr != nil && hf.Name == "" {
 				return nil, nil, errors.Wrapf(err, "failed to parse %s: parsing yaml: %v, parsing hcl", f.Name, composeErr)
@@ -61,6 +65,7 @@ func ParseFiles(files []File, opts ParseOptions) (*Config, *hclspec.Meta, error)
 			return nil, nil, &DiagnosticsError{Diags: err.(hcl.Diagnostics), Files: files}
 		}
 		hclFiles = append(hclFiles, hf)
+		parsed = append(parsed, pf)
 	}
 
 	var c Config
@@ -68,6 +73,9 @@ func ParseFiles(files []File, opts ParseOptions) (*Config, *hclspec.Meta, error)
 		cfg, err := parseCompose(composeFiles, envs)
 		if err != nil {
 			return nil, nil, errors.Wrap(err, "failed to parse compose file")
+		}
+		if opts.FileRelativePaths {
+			setComposeBases(cfg, composeFiles)
 		}
 		c = dedupeConfig(mergeConfig(c, *cfg))
 	}
@@ -88,6 +96,11 @@ func ParseFiles(files []File, opts ParseOptions) (*Config, *hclspec.Meta, error)
 			meta = m
 		}
 		c = overlayConfig(c, hc)
+		if opts.FileRelativePaths {
+			for _, pf := range parsed {
+				applyBlockBases(&c, targetBlockBases(pf), meta.Renamed["target"])
+			}
+		}
 		for _, typ := range sortedKeys(meta.Renamed) {
 			renamed := meta.Renamed[typ]
 			for _, oldName := range sortedKeys(renamed) {
@@ -99,6 +112,9 @@ func ParseFiles(files []File, opts ParseOptions) (*Config, *hclspec.Meta, error)
 			}
 		}
 		c = dedupeConfig(c)
+	}
+	if opts.FileRelativePaths {
+		rebaseContextPaths(&c)
 	}
 	return &c, meta, nil
 }
@@ -134,23 +150,23 @@ func overlayConfig(c, h Config) Config {
 // it. A name ending neither in .hcl nor .json is tried as HCL, then as JSON;
 // like buildx, the file is then named NAME.hcl or NAME.json. When neither
 // parses, the returned File has no name and the error is the HCL one.
-func hclSyntax(f File) (hclspec.File, error) {
+func hclSyntax(f File) (hclspec.File, *hcl.File, error) {
 	switch {
 	case strings.HasSuffix(f.Name, ".json"):
-		_, diags := hclparse.NewParser().ParseJSON(f.Data, f.Name)
-		return hclspec.File{Name: f.Name, Data: f.Data}, diagsErr(diags)
+		pf, diags := hclparse.NewParser().ParseJSON(f.Data, f.Name)
+		return hclspec.File{Name: f.Name, Data: f.Data}, pf, diagsErr(diags)
 	case strings.HasSuffix(f.Name, ".hcl"):
-		_, diags := hclparse.NewParser().ParseHCL(f.Data, f.Name)
-		return hclspec.File{Name: f.Name, Data: f.Data}, diagsErr(diags)
+		pf, diags := hclparse.NewParser().ParseHCL(f.Data, f.Name)
+		return hclspec.File{Name: f.Name, Data: f.Data}, pf, diagsErr(diags)
 	}
-	_, diags := hclparse.NewParser().ParseHCL(f.Data, f.Name+".hcl")
+	pf, diags := hclparse.NewParser().ParseHCL(f.Data, f.Name+".hcl")
 	if !diags.HasErrors() {
-		return hclspec.File{Name: f.Name + ".hcl", Data: f.Data}, nil
+		return hclspec.File{Name: f.Name + ".hcl", Data: f.Data}, pf, nil
 	}
-	if _, d2 := hclparse.NewParser().ParseJSON(f.Data, f.Name+".json"); !d2.HasErrors() {
-		return hclspec.File{Name: f.Name + ".json", Data: f.Data}, nil
+	if pf, d2 := hclparse.NewParser().ParseJSON(f.Data, f.Name+".json"); !d2.HasErrors() {
+		return hclspec.File{Name: f.Name + ".json", Data: f.Data}, pf, nil
 	}
-	return hclspec.File{}, diags
+	return hclspec.File{}, nil, diags
 }
 
 func diagsErr(d hcl.Diagnostics) error {

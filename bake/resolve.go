@@ -97,6 +97,9 @@ func (c Config) ResolveTarget(name string, o Overrides) (*Target, error) {
 	t.Inherits = nil
 	if t.Context == nil {
 		s := "."
+		if t.paths.useDefault {
+			s = rebaseContextPath(t.paths.defaultBase, ".")
+		}
 		t.Context = &s
 	}
 	if t.Dockerfile == nil || *t.Dockerfile == "" {

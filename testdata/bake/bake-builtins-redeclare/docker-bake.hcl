@@ -1,0 +1,2 @@
+variable "BAKE_CMD_CONTEXT" { default = "x" }
+target "default" {}

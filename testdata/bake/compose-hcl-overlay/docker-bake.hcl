@@ -1,0 +1,7 @@
+target "a" {
+  args = { Y = "2" }
+  tags = ["a:hcl"]
+}
+target "b" {
+  inherits = ["a"]
+}

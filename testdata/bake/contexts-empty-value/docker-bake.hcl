@@ -1,0 +1,7 @@
+target "base" {
+  contexts = { a = "x", b = "y" }
+}
+target "c" {
+  inherits = ["base"]
+  contexts = { a = "" }
+}

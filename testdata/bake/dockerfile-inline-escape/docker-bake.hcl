@@ -1,0 +1,7 @@
+target "a" {
+  dockerfile-inline = <<EOT
+FROM alpine
+ARG X
+RUN echo $${X} && echo %%{y}
+EOT
+}

@@ -1,0 +1,8 @@
+target "base" {
+  entitlements = ["security.insecure"]
+}
+target "a" {
+  inherits = ["base"]
+  network = "host"
+  entitlements = ["security.insecure", "network.host"]
+}

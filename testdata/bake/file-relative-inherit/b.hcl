@@ -1,0 +1,7 @@
+target "child" {
+  inherits = ["base"]
+}
+target "child2" {
+  inherits = ["base"]
+  context = "own"
+}

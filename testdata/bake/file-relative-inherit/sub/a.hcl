@@ -1,0 +1,3 @@
+target "base" {
+  context = "basectx"
+}

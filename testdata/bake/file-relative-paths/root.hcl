@@ -1,0 +1,3 @@
+target "c" {
+  context = "c"
+}

@@ -1,0 +1,5 @@
+target "a" {
+  context = "ctx"
+  contexts = { x = "other", y = "docker-image://busybox" }
+}
+target "b" {}

@@ -1,0 +1,4 @@
+REPO = "r/x"
+target "default" {
+  tags = ["${REPO}:1"]
+}

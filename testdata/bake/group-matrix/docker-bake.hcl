@@ -1,0 +1,5 @@
+group "g" {
+  matrix = { v = ["1"] }
+  targets = ["a"]
+}
+target "a" {}

@@ -1,0 +1,4 @@
+group "default" {
+  targets = ["default", "t"]
+}
+target "t" {}

@@ -1,0 +1,5 @@
+group "g" {
+  targets = ["x"]
+}
+target "x" {}
+target "y" {}

@@ -1,0 +1,4 @@
+target "a" {
+  args = { N = 1, B = true, F = 1.5 }
+  labels = { N = 2 }
+}

@@ -1,0 +1,8 @@
+group "default" {
+  targets = ["app"]
+}
+target "app" {
+  name = "app-${v}"
+  matrix = { v = ["x", "y"] }
+  args = { V = v }
+}

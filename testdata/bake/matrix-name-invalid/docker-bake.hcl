@@ -1,0 +1,4 @@
+target "a" {
+  name = "a.${v}"
+  matrix = { v = ["1"] }
+}

@@ -1,0 +1,4 @@
+target "a" {
+  matrix = { v = ["1", "2"] }
+  args = { V = v }
+}

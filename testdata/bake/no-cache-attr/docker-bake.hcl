@@ -1,0 +1,4 @@
+target "a" {
+  no-cache = true
+  pull = false
+}

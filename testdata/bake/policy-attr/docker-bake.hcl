@@ -1,0 +1,3 @@
+target "a" {
+  policy = ["strict=true", "disabled=false"]
+}

@@ -1,0 +1,6 @@
+target "a" {
+  policy = ["strict=false"]
+}
+target "b" {
+  contexts = { a = "target:a" }
+}

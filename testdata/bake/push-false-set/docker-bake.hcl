@@ -1,0 +1,3 @@
+target "a" {
+  output = ["type=image,name=x,push=true", "type=registry", "type=docker"]
+}

@@ -1,0 +1,6 @@
+target "base" {
+  output = ["type=registry"]
+}
+target "a" {
+  contexts = { b = "target:base" }
+}

@@ -1,0 +1,3 @@
+target "a" {
+  bogus = 1
+}
