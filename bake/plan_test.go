@@ -107,4 +107,3 @@ func TestTargetJSONEscapesTemplates(t *testing.T) {
 		t.Error("MarshalJSON modified the target")
 	}
 }
-
