@@ -28,21 +28,21 @@ import (
 // tracing, CDI and the cloud caches: one runc worker, the dockerfile and
 // gateway frontends, bolt cache and history stores, registry and local
 // cache import/export. stop is closed to end history streams on shutdown.
-func newController(ctx context.Context, cfg *config.Config, cl *closers, stop <-chan struct{}) (*control.Controller, error) {
+func newController(ctx context.Context, cfg *config.Config, cl *closers, stop <-chan struct{}) (*control.Controller, worker.Worker, error) {
 	sm, err := session.NewManager()
 	if err != nil {
-		return nil, fmt.Errorf("session manager: %w", err)
+		return nil, nil, fmt.Errorf("session manager: %w", err)
 	}
 	hosts := resolver.NewRegistryConfig(cfg.Registries)
 
 	w, err := newWorker(ctx, cfg, hosts, cl)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	wc := &worker.Controller{}
 	if err := wc.Add(w); err != nil {
 		w.Close()
-		return nil, err
+		return nil, nil, err
 	}
 	ok := false
 	defer func() {
@@ -58,14 +58,14 @@ func newController(ctx context.Context, cfg *config.Config, cl *closers, stop <-
 	if e := cfg.Frontends.Gateway.Enabled; e == nil || *e {
 		gw, err := gateway.NewGatewayFrontend(wc.Infos(), cfg.Frontends.Gateway.AllowedRepositories)
 		if err != nil {
-			return nil, fmt.Errorf("gateway frontend: %w", err)
+			return nil, nil, fmt.Errorf("gateway frontend: %w", err)
 		}
 		frontends["gateway.v0"] = gw
 	}
 
 	cacheStore, err := bboltcachestorage.NewStore(filepath.Join(cfg.Root, "cache.db"))
 	if err != nil {
-		return nil, fmt.Errorf("cache store: %w", err)
+		return nil, nil, fmt.Errorf("cache store: %w", err)
 	}
 	cl.add(cacheStore) // closed by Controller.Close too; closing twice is harmless
 	historyDB, err := boltutil.SafeOpen(filepath.Join(cfg.Root, "history.db"), 0o600, &bolt.Options{
@@ -73,7 +73,7 @@ func newController(ctx context.Context, cfg *config.Config, cl *closers, stop <-
 		NoFreelistSync: true,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("history store: %w", err)
+		return nil, nil, fmt.Errorf("history store: %w", err)
 	}
 	cl.add(historyDB)
 
@@ -102,8 +102,8 @@ func newController(ctx context.Context, cfg *config.Config, cl *closers, stop <-
 		GracefulStop:   stop,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("controller: %w", err)
+		return nil, nil, fmt.Errorf("controller: %w", err)
 	}
 	ok = true
-	return ctl, nil
+	return ctl, w, nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/moby/buildkit/control"
 	"github.com/moby/buildkit/util/appdefaults"
 	"github.com/moby/buildkit/util/grpcerrors"
+	"github.com/moby/buildkit/worker"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthv1 "google.golang.org/grpc/health/grpc_health_v1"
@@ -50,6 +51,7 @@ type Engine struct {
 	root        string
 	lock        *stateLock
 	controller  *control.Controller
+	worker      worker.Worker
 	closers     *closers
 	server      *grpc.Server
 	pipe        *bufconn.Listener
@@ -115,7 +117,7 @@ func Start(ctx context.Context, opts Options) (_ *Engine, retErr error) {
 	}
 	cfg.Entitlements = append(cfg.Entitlements, opts.Entitlements...)
 
-	e.controller, err = newController(ctx, &cfg, e.closers, e.stop)
+	e.controller, e.worker, err = newController(ctx, &cfg, e.closers, e.stop)
 	if err != nil {
 		return nil, fmt.Errorf("start embedded engine in %s: %w", root, err)
 	}
@@ -179,6 +181,9 @@ func (e *Engine) Close() error {
 		}
 		if e.server != nil {
 			stopServer(e.server, e.stopTimeout)
+		}
+		if e.worker != nil {
+			forgetChecksums(e.worker)
 		}
 		if e.controller != nil {
 			if err := e.controller.Close(); err != nil {

@@ -36,6 +36,7 @@ type runcContainer struct {
 	ID     string `json:"id"`
 	Bundle string `json:"bundle"`
 	Status string `json:"status"`
+	Pid    int    `json:"pid"`
 }
 
 // staleContainers lists runc containers whose bundle lives under root: those
