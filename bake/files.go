@@ -38,6 +38,8 @@ func ReadLocalFiles(names []string, stdin io.Reader) ([]File, error) {
 	}
 	out := make([]File, 0, len(names))
 	for _, n := range names {
+		// cwd:// names a local file explicitly (it matters with remote definitions)
+		n = strings.TrimPrefix(n, "cwd://")
 		if n == "-" {
 			dt, err := io.ReadAll(stdin)
 			if err != nil {

@@ -101,3 +101,16 @@ func writeList(ctx context.Context, o *bakeOptions, bio bakeIO) error {
 	}
 	return bake.WriteTargetList(bio.stdout, req.Format, cfg)
 }
+
+// loadPlan evaluates the bake files and resolves the requested targets
+// exactly as --print does; the build path starts from it. Plan.Targets holds
+// every target to build, including those only reached through `target:`
+// contexts (Target.Linked).
+func loadPlan(ctx context.Context, o *bakeOptions) (*bake.Plan, error) {
+	lo, err := loadOptions(o, processIO())
+	if err != nil {
+		return nil, err
+	}
+	plan, _, err := bake.Load(ctx, lo)
+	return plan, err
+}
