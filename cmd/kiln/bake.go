@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 	"strings"
+
+	"github.com/spf13/pflag"
 )
 
 // bakeOptions are the flags of `kiln bake`, the same as `docker buildx bake`.
@@ -45,16 +47,21 @@ func init() {
 	register(c)
 }
 
-func parseBakeFlags(c *command, args []string) (*bakeOptions, error) {
-	var o bakeOptions
-	fs := newFlags(c)
+// bakeFlags holds the flags whose values need a second look after parsing.
+type bakeFlags struct {
+	noCache, pull, check, listTargets, listVars *bool
+}
+
+// defineBakeFlags declares the flags of `kiln bake` on fs, writing into o.
+func defineBakeFlags(fs *pflag.FlagSet, o *bakeOptions) *bakeFlags {
+	var f bakeFlags
 	fs.StringArrayVarP(&o.files, "file", "f", nil, "Build definition file")
 	fs.StringArrayVar(&o.overrides, "set", nil, `Override target value (e.g., "targetpattern.key=value")`)
 	fs.StringArrayVar(&o.vars, "var", nil, `Set a variable value (e.g., "name=value")`)
 	fs.BoolVar(&o.print, "print", false, "Print the options without building")
 	fs.StringVar(&o.list, "list", "", `List targets or variables ("targets", "variables", "type=targets,format=json")`)
-	listTargets := fs.Bool("list-targets", false, "List available targets")
-	listVars := fs.Bool("list-variables", false, "List defined variables")
+	f.listTargets = fs.Bool("list-targets", false, "List available targets")
+	f.listVars = fs.Bool("list-variables", false, "List defined variables")
 	_ = fs.MarkHidden("list-targets")
 	_ = fs.MarkHidden("list-variables")
 	fs.BoolVar(&o.load, "load", false, `Shorthand for "--set=*.output=type=docker"`)
@@ -62,31 +69,38 @@ func parseBakeFlags(c *command, args []string) (*bakeOptions, error) {
 	fs.StringVar(&o.sbom, "sbom", "", `Shorthand for "--set=*.attest=type=sbom"`)
 	fs.StringVar(&o.provenance, "provenance", "", `Shorthand for "--set=*.attest=type=provenance"`)
 	fs.StringArrayVar(&o.policy, "policy", nil, `Global policy evaluation options (format: "[disabled=true|false][,strict=true|false][,log-level=level]")`)
-	noCache := fs.Bool("no-cache", false, "Do not use cache when building the image")
-	pull := fs.Bool("pull", false, "Always attempt to pull all referenced images")
+	f.noCache = fs.Bool("no-cache", false, "Do not use cache when building the image")
+	f.pull = fs.Bool("pull", false, "Always attempt to pull all referenced images")
 	fs.StringVar(&o.call, "call", "build", `Set method for evaluating build ("check", "outline", "targets")`)
-	check := fs.Bool("check", false, `Shorthand for "--call=check"`)
+	f.check = fs.Bool("check", false, `Shorthand for "--call=check"`)
 	fs.StringArrayVar(&o.allow, "allow", nil, "Allow build to access specified resources")
 	fs.StringVar(&o.metadataFile, "metadata-file", "", "Write build result metadata to a file")
 	fs.StringVar(&o.progress, "progress", "auto", `Set type of progress output ("auto", "none", "plain", "quiet", "rawjson", "tty")`)
 	fs.StringVar(&o.builder, "builder", envOr("BUILDX_BUILDER", "embedded"), `Where to build: "embedded", a BuildKit address (unix://, tcp://, docker-container://, kube-pod://, ssh://), or "docker"`)
 	fs.StringVarP(&o.jobs, "jobs", "j", "fail-fast", `Set target execution behavior (format: "N" or "mode[,parallel=N]")`)
+	return &f
+}
+
+func parseBakeFlags(c *command, args []string) (*bakeOptions, error) {
+	var o bakeOptions
+	fs := newFlags(c)
+	f := defineBakeFlags(fs, &o)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.Changed("no-cache") {
-		o.noCache = noCache
+		o.noCache = f.noCache
 	}
 	if fs.Changed("pull") {
-		o.pull = pull
+		o.pull = f.pull
 	}
-	if *check {
+	if *f.check {
 		o.call = "check"
 	}
 	if o.list == "" {
-		if *listTargets {
+		if *f.listTargets {
 			o.list = "targets"
-		} else if *listVars {
+		} else if *f.listVars {
 			o.list = "variables"
 		}
 	}

@@ -27,8 +27,11 @@ var commands []*command
 
 func register(c *command) { commands = append(commands, c) }
 
+// hidden commands run but are not listed in --help.
+var hidden []*command
+
 func lookup(name string) *command {
-	for _, c := range commands {
+	for _, c := range append(commands[:len(commands):len(commands)], hidden...) {
 		if c.name == name {
 			return c
 		}
