@@ -60,6 +60,7 @@ type Engine struct {
 	stopTimeout time.Duration
 	closeOnce   sync.Once
 	closeErr    error
+	graceful    bool // whether the last stop drained every stream in time
 }
 
 // DefaultRoot is $KILN_ROOT, else /var/lib/kiln.
@@ -180,7 +181,7 @@ func (e *Engine) Close() error {
 			e.client.Close()
 		}
 		if e.server != nil {
-			stopServer(e.server, e.stopTimeout)
+			e.graceful = stopServer(e.server, e.stopTimeout)
 		}
 		if e.worker != nil {
 			forgetChecksums(e.worker)
