@@ -1,0 +1,4 @@
+group "g" { targets = ["a"] }
+group "g" { targets = ["b"] }
+target "a" {}
+target "b" {}

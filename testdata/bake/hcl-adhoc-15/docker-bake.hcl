@@ -1,0 +1,7 @@
+target "a" {
+  contexts = { x = "target:b" }
+}
+target "b" {
+  name = "b"
+  matrix = { v = ["1"] }
+}

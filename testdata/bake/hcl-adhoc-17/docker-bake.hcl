@@ -1,0 +1,4 @@
+target "a" {
+  secret = ["id=a,env=A", "id=a,env=B"]
+  ssh = []
+}

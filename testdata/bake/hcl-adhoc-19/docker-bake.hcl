@@ -1,0 +1,3 @@
+target "a" {
+  attest = ["type=provenance,disabled=true", "type=sbom,disabled=false"]
+}

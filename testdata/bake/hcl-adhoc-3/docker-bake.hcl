@@ -1,0 +1,3 @@
+target "a" { tags = ["x"] }
+target "b" { tags = target.a.tags }
+group "default" { targets = ["b", "a", "b"] }
