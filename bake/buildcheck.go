@@ -53,7 +53,7 @@ func (t *Target) prepare(lookupEnv func(string) (string, bool)) error {
 	if err := checkSecrets(t.Secrets.Normalize(), lookupEnv); err != nil {
 		return err
 	}
-	if err := t.checkSSH(contextPath); err != nil {
+	if err := t.checkSSH(contextPath, lookupEnv); err != nil {
 		return err
 	}
 	if err := prepareOutputs(t.Outputs); err != nil {
@@ -98,14 +98,24 @@ func checkSecrets(secrets buildflags.Secrets, lookupEnv func(string) (string, bo
 	return nil
 }
 
-func (t *Target) checkSSH(contextPath string) error {
+func (t *Target) checkSSH(contextPath string, lookupEnv func(string) (string, bool)) error {
 	specs := t.SSH
 	if len(specs) == 0 && buildflags.IsGitSSH(contextPath) {
 		specs = []*buildflags.SSH{{ID: "default"}}
 	}
 	configs := make([]sshprovider.AgentConfig, 0, len(specs))
 	for _, s := range specs {
-		configs = append(configs, sshprovider.AgentConfig{ID: s.ID, Paths: slices.Clone(s.Paths)})
+		cfg := sshprovider.AgentConfig{ID: s.ID, Paths: slices.Clone(s.Paths)}
+		if len(cfg.Paths) == 0 || len(cfg.Paths) == 1 && cfg.Paths[0] == "" {
+			// BuildKit reads SSH_AUTH_SOCK itself; read it from the
+			// evaluation environment instead.
+			sock, _ := lookupEnv("SSH_AUTH_SOCK")
+			if sock == "" {
+				return errors.Errorf("failed to convert agent config %v: invalid empty ssh agent socket: make sure SSH_AUTH_SOCK is set", cfg)
+			}
+			cfg.Paths = []string{sock}
+		}
+		configs = append(configs, cfg)
 	}
 	_, err := sshprovider.NewSSHAgentProvider(configs)
 	return err
