@@ -23,10 +23,6 @@ type instance struct {
 	cached   cty.Value // object value for references; NilVal when stale
 }
 
-var metaSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{{Name: "matrix"}, {Name: "name"}},
-}
-
 // expandBlock evaluates a block's matrix and names into its instances, as
 // buildx does before any block body is evaluated.
 func (p *parser) expandBlock(bt *blockType, block *hcl.Block) ([]*instance, hcl.Diagnostics) {
@@ -34,16 +30,12 @@ func (p *parser) expandBlock(bt *blockType, block *hcl.Block) ([]*instance, hcl.
 	invalidName := func(err error) hcl.Diagnostics {
 		return wrapDiag("Invalid name", err, labelRange, labelRange)
 	}
-	meta, _, diags := block.Body.PartialContent(metaSchema)
+	content, _, diags := block.Body.PartialContent(bt.withMeta)
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	content, _, diags := block.Body.PartialContent(bt.schema)
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	mattr, hasMatrix := meta.Attributes["matrix"]
-	nattr, hasName := meta.Attributes["name"]
+	mattr, hasMatrix := content.Attributes["matrix"]
+	nattr, hasName := content.Attributes["name"]
 	if bt.noMtx && hasMatrix {
 		return nil, invalidName(fmt.Errorf("matrix is not supported for %ss", bt.name))
 	}
@@ -68,10 +60,12 @@ func (p *parser) expandBlock(bt *blockType, block *hcl.Block) ([]*instance, hcl.
 	if err := p.validateLabel(block.Labels[0]); err != nil && len(combos) > 0 {
 		return nil, invalidName(err)
 	}
+	// attrs may hold matrix and name too; only struct fields are read from it.
+	attrs := content.Attributes
 	insts := make([]*instance, 0, len(combos))
 	names := make([]string, 0, len(combos))
 	for _, c := range combos {
-		in := &instance{block: block, attrs: content.Attributes, ectx: p.base, name: block.Labels[0], done: map[string]bool{}}
+		in := &instance{block: block, attrs: attrs, ectx: p.base, name: block.Labels[0], done: map[string]bool{}}
 		if c != nil {
 			in.ectx = c.EvalContext(p.base)
 		}
@@ -128,7 +122,7 @@ func (p *parser) resolveInstance(in *instance, attr string) error {
 	if in.complete {
 		return nil
 	}
-	key := fmt.Sprintf("%s.%s", in.block.Type, in.name)
+	key := node{kind: in.block.Type, in: in}
 	if p.inProgress[key] {
 		return p.cycleError(key, fmt.Sprintf("reference cycle not allowed for %s", key))
 	}
@@ -164,7 +158,7 @@ func (p *parser) resolveInstance(in *instance, attr string) error {
 
 // evalAttr evaluates one attribute into the instance's struct.
 func (p *parser) evalAttr(bt *blockType, in *instance, name string) error {
-	key := fmt.Sprintf("%s.%s.%s", in.block.Type, in.name, name)
+	key := node{kind: in.block.Type, in: in, attr: name}
 	if p.inProgress[key] {
 		return p.cycleError(key, fmt.Sprintf("reference cycle not allowed for %s", key))
 	}

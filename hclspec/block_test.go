@@ -184,6 +184,20 @@ target "b" { tags = group.nope.targets }`),
 			err: `docker-bake.hcl:3,26-31: Unsupported attribute; This object does not have an attribute named "nope".`,
 		},
 		{
+			name: "no block is referable while matrices and names are evaluated",
+			files: hclFile(`target "a" { tags = ["x", "y"] }
+target "b" {
+  matrix = { v = target.a.tags }
+  name = "b-${v}"
+}`),
+			err: `docker-bake.hcl:3,24-26: Missing map element; This map does not have an element with the key "a".`,
+		},
+		{
+			name:  "a block type is a variable only once a block of it exists",
+			files: hclFile(`target "a" { tags = group.x.targets }`),
+			err:   `docker-bake.hcl:1,21-26: Unknown variable; There is no variable named "group".`,
+		},
+		{
 			name:  "required attribute missing",
 			files: hclFile("group \"g\" {\n}\n"),
 			err:   `docker-bake.hcl:1,11-11: Missing required argument; The argument "targets" is required, but no definition was found.`,

@@ -15,9 +15,10 @@ import (
 // allow missing names let HCL report it with the exact range.
 var errUndefined = errors.New("undefined")
 
-// maxSteps bounds the user-function calls and resolutions of one Parse, so
-// that a file of mutually nesting functions cannot run for hours.
-const maxSteps = 10_000_000
+// maxSteps bounds the user-function calls of one Parse, so that a file of
+// functions calling each other several times per level (exponential in the
+// depth) fails in about a second instead of running for hours.
+const maxSteps = 1_000_000
 
 // parser holds the state of one evaluation. Every variable, global, function
 // and block attribute is evaluated at most once and memoized; inProgress and
@@ -36,41 +37,66 @@ type parser struct {
 
 	blockTypes map[string]*blockType // set when blocks are evaluated
 	blocks     map[string]map[string][]*instance
-	naming     bool // block names are being evaluated: no block is referable yet
+	// seenTypes are the block types met so far; as in buildx, a type is a
+	// variable only from its first block on.
+	seenTypes map[string]bool
+	naming    bool // block names are being evaluated: no block is referable yet
 
-	inProgress map[string]bool
-	stack      []string
+	inProgress map[node]bool
+	stack      []node
 	steps      int
 }
 
-func (p *parser) enter(key string) {
-	p.inProgress[key] = true
-	p.stack = append(p.stack, key)
+// node is one thing being evaluated: a variable or global, a function, a
+// block instance, or one attribute of it.
+type node struct {
+	kind string // "variable", "function" or a block type
+	name string
+	in   *instance
+	attr string
 }
 
-func (p *parser) leave(key string) {
-	delete(p.inProgress, key)
+func (n node) String() string {
+	switch {
+	case n.in == nil:
+		return n.kind + " " + n.name
+	case n.attr == "":
+		return n.kind + "." + n.in.name
+	default:
+		return n.kind + "." + n.in.name + "." + n.attr
+	}
+}
+
+func (p *parser) enter(n node) {
+	p.inProgress[n] = true
+	p.stack = append(p.stack, n)
+}
+
+func (p *parser) leave(n node) {
+	delete(p.inProgress, n)
 	p.stack = p.stack[:len(p.stack)-1]
 }
 
 func (p *parser) step() error {
 	p.steps++
 	if p.steps > maxSteps {
-		return fmt.Errorf("evaluation exceeds %d steps", maxSteps)
+		return fmt.Errorf("evaluation exceeds %d function calls", maxSteps)
 	}
 	return nil
 }
 
-// cycleError names the chain that leads back to key.
-func (p *parser) cycleError(key, msg string) error {
-	start := 0
+// cycleError names the chain that leads back to n.
+func (p *parser) cycleError(n node, msg string) error {
+	var chain []string
 	for i, k := range p.stack {
-		if k == key {
-			start = i
+		if k == n {
+			for _, k := range p.stack[i:] {
+				chain = append(chain, k.String())
+			}
 			break
 		}
 	}
-	chain := append(append([]string{}, p.stack[start:]...), key)
+	chain = append(chain, n.String())
 	return fmt.Errorf("%s (%s)", msg, strings.Join(chain, " -> "))
 }
 
@@ -80,12 +106,14 @@ func (p *parser) cycleError(key, msg string) error {
 // (function parameters). With allowMissing, undefined names are left for HCL
 // to report where they are written.
 func (p *parser) prepare(expr hcl.Expression, ectx *hcl.EvalContext, exclude map[string]bool, allowMissing bool) (*hcl.EvalContext, hcl.Diagnostics) {
-	if err := p.step(); err != nil {
-		return nil, wrapDiag("Invalid expression", err, expr.Range().Ptr(), expr.Range().Ptr())
-	}
-	fns, diags := p.funcCalls(expr)
-	if diags.HasErrors() {
-		return nil, diags
+	// Once blocks are evaluated every user function has been resolved, and
+	// HCL itself reports calls to unknown ones where they are written.
+	var fns []string
+	if p.blockTypes == nil {
+		var diags hcl.Diagnostics
+		if fns, diags = p.funcCalls(expr); diags.HasErrors() {
+			return nil, diags
+		}
 	}
 	for _, fn := range fns {
 		if _, ok := ectx.Functions[fn]; ok {
@@ -110,11 +138,17 @@ func (p *parser) prepare(expr hcl.Expression, ectx *hcl.EvalContext, exclude map
 			if diags.HasErrors() {
 				return nil, diags
 			}
+			if !p.seenTypes[root] {
+				continue // HCL reports the unknown variable
+			}
 			if refs == nil {
 				refs = map[string]map[string]cty.Value{}
 			}
 			if refs[root] == nil {
 				refs[root] = map[string]cty.Value{}
+			}
+			if p.naming {
+				continue // no block is referable while names are evaluated
 			}
 			insts := p.blocks[root][name]
 			if len(insts) == 0 {
@@ -145,6 +179,11 @@ func (p *parser) prepare(expr hcl.Expression, ectx *hcl.EvalContext, exclude map
 	child := ectx.NewChild()
 	child.Variables = make(map[string]cty.Value, len(refs))
 	for typ, m := range refs {
+		if p.naming {
+			// What buildx's context holds for a type before any block is done.
+			child.Variables[typ] = cty.MapValEmpty(cty.Map(cty.String))
+			continue
+		}
 		child.Variables[typ] = cty.ObjectVal(m)
 	}
 	return child, nil
@@ -206,7 +245,7 @@ func (p *parser) resolveValue(name string) error {
 	if !isGlobal && !isVar {
 		return fmt.Errorf("variable %q does not exist: %w", name, errUndefined)
 	}
-	key := "variable " + name
+	key := node{kind: "variable", name: name}
 	if p.inProgress[key] {
 		return p.cycleError(key, fmt.Sprintf("variable cycle not allowed for %s", name))
 	}

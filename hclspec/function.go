@@ -80,7 +80,7 @@ func (p *parser) resolveFunction(name string) error {
 	if !ok {
 		return fmt.Errorf("function %q does not exist: %w", name, errUndefined)
 	}
-	key := "function " + name
+	key := node{kind: "function", name: name}
 	if p.inProgress[key] {
 		return p.cycleError(key, fmt.Sprintf("function cycle not allowed for %s", name))
 	}

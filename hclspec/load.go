@@ -30,6 +30,9 @@ func loadFiles(files []File) ([]*hcl.File, map[string]*hcl.File, hcl.Diagnostics
 }
 
 func loadFile(f File) (*hcl.File, hcl.Diagnostics) {
+	if f.Parsed != nil {
+		return f.Parsed, nil
+	}
 	switch {
 	case strings.HasSuffix(f.Name, ".json"):
 		return hclparse.NewParser().ParseJSON(f.Data, f.Name)

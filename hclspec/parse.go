@@ -22,6 +22,9 @@ import (
 type File struct {
 	Name string
 	Data []byte
+	// Parsed, when not nil, is Data already parsed with the syntax Name
+	// implies (the caller sniffed it); Parse uses it instead of parsing again.
+	Parsed *hcl.File
 }
 
 // Options are the inputs to evaluation besides the files.
@@ -94,7 +97,8 @@ func Parse(files []File, opts Options, val any) (*Meta, hcl.Diagnostics) {
 		globals:    map[string]*hcl.Attribute{},
 		funcs:      map[string]*userFunction{},
 		blocks:     map[string]map[string][]*instance{},
-		inProgress: map[string]bool{},
+		seenTypes:  map[string]bool{},
+		inProgress: map[node]bool{},
 	}
 	for _, f := range files {
 		p.src[f.Name] = f.Data
@@ -186,8 +190,10 @@ func Parse(files []File, opts Options, val any) (*Meta, hcl.Diagnostics) {
 		meta.Renamed[t] = map[string][]string{}
 	}
 	var blockInsts [][]*instance
+	p.naming = true
 	for _, b := range content.Blocks {
 		bt := types[b.Type]
+		p.seenTypes[b.Type] = true
 		insts, d := p.expandBlock(bt, b)
 		if d.HasErrors() {
 			return nil, d
@@ -201,6 +207,7 @@ func Parse(files []File, opts Options, val any) (*Meta, hcl.Diagnostics) {
 		}
 		blockInsts = append(blockInsts, insts)
 	}
+	p.naming = false
 
 	diags = nil
 	rv := reflect.ValueOf(val).Elem()

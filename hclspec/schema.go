@@ -35,6 +35,8 @@ type blockType struct {
 	attrs  []*attrField
 	byName map[string]*attrField
 	schema *hcl.BodySchema // every attribute optional; required ones checked apart
+	// withMeta adds the `matrix` and `name` meta-arguments to schema.
+	withMeta *hcl.BodySchema
 	noMtx  bool            // `matrix` and `name` are rejected on this block type
 }
 
@@ -126,6 +128,12 @@ func reflectBlockType(t reflect.Type) (*blockType, error) {
 		bt.attrs = append(bt.attrs, af)
 		bt.byName[af.name] = af
 		bt.schema.Attributes = append(bt.schema.Attributes, hcl.AttributeSchema{Name: af.name})
+	}
+	bt.withMeta = &hcl.BodySchema{Attributes: append([]hcl.AttributeSchema{}, bt.schema.Attributes...)}
+	for _, meta := range []string{"matrix", "name"} {
+		if _, ok := bt.byName[meta]; !ok {
+			bt.withMeta.Attributes = append(bt.withMeta.Attributes, hcl.AttributeSchema{Name: meta})
+		}
 	}
 	if bt.label < 0 {
 		return nil, fmt.Errorf("hclspec: block struct %s has no `hcl:\"name,label\"` field", t.Name())
