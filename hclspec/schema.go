@@ -37,7 +37,7 @@ type blockType struct {
 	schema *hcl.BodySchema // every attribute optional; required ones checked apart
 	// withMeta adds the `matrix` and `name` meta-arguments to schema.
 	withMeta *hcl.BodySchema
-	noMtx  bool            // `matrix` and `name` are rejected on this block type
+	noMtx    bool // `matrix` and `name` are rejected on this block type
 }
 
 // attrField is one `hcl:"NAME"` or `hcl:"NAME,optional"` field.
