@@ -153,21 +153,20 @@ func (e *Engine) Root() string { return e.root }
 // Client is connected in memory to the engine.
 func (e *Engine) Client() *client.Client { return e.client }
 
-// Serve answers BuildKit API calls on l until Close; other kiln processes,
-// buildctl and buildx's remote driver can then use the engine. addr, if not
-// empty, is recorded in the lock file so that a kiln process finding the
-// state directory busy connects to it instead.
-func (e *Engine) Serve(l net.Listener, addr string) error {
-	if addr != "" {
-		if err := e.lock.write(addr); err != nil {
-			return err
-		}
-	}
+// Serve answers BuildKit API calls on l until Close, so other kiln
+// processes, buildctl and buildx's remote driver can use the engine.
+func (e *Engine) Serve(l net.Listener) error {
 	err := e.server.Serve(l)
 	if errors.Is(err, grpc.ErrServerStopped) {
 		return nil
 	}
 	return err
+}
+
+// Advertise records addr in the state directory's lock file: a kiln
+// process that finds the directory busy then connects to addr instead.
+func (e *Engine) Advertise(addr string) error {
+	return e.lock.write(addr)
 }
 
 // Close stops the engine: open streams get StopTimeout to finish, then the

@@ -168,7 +168,7 @@ func TestLockHeldBySecondProcess(t *testing.T) {
 	}
 
 	// A serving engine advertises its address, and the error says to use it.
-	if err := e.lock.write("unix:///run/kiln/test.sock"); err != nil {
+	if err := e.Advertise("unix:///run/kiln/test.sock"); err != nil {
 		t.Fatal(err)
 	}
 	out, _ = helperCmd(t, "start", root).Output()

@@ -30,7 +30,10 @@ func TestServe(t *testing.T) {
 			if l.Addr().Network() == "tcp" {
 				addr = "tcp://" + l.Addr().String()
 			}
-			go e.Serve(l, addr)
+			if err := e.Advertise(addr); err != nil {
+				t.Fatal(err)
+			}
+			go e.Serve(l)
 
 			c, err := client.New(context.Background(), addr)
 			if err != nil {
@@ -62,7 +65,7 @@ func TestCloseWithOpenStream(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go e.Serve(l, "")
+	go e.Serve(l)
 	c, err := client.New(context.Background(), "tcp://"+l.Addr().String())
 	if err != nil {
 		t.Fatal(err)
