@@ -94,15 +94,22 @@ EOT
   cache-from = ["type=registry,ref=x", {type = "local", src = "/tmp"}]
   output = ["type=docker"]
   pull = "true"
+  resources = { memory = "1g" }
 }
 target "b" {
   tags = [for c in target.a.cache-from : c.type]
-  args = { O = target.a.output[0].type }
-}`),
+  args = { O = target.a.output[0].type, M = target.a.resources.memory, R = jsonencode(target.b2.resources) }
+}
+target "b2" {}`),
 			want: map[string]string{
-				"a": `{"cache-from":[{"type":"registry","ref":"x"},{"type":"local","src":"/tmp"}],"output":[{"type":"docker"}],"pull":true}`,
-				"b": `{"tags":["registry","local"],"args":{"O":"docker"}}`,
+				"a": `{"cache-from":[{"type":"registry","ref":"x"},{"type":"local","src":"/tmp"}],"output":[{"type":"docker"}],"pull":true,"resources":{"memory":"1g"}}`,
+				"b": `{"tags":["registry","local"],"args":{"O":"docker","M":"1g","R":"null"}}`,
 			},
+		},
+		{
+			name:  "a custom conversion error",
+			files: hclFile(`target "a" { output = "type=docker" }`),
+			err:   "docker-bake.hcl:1,24-35: Unsuitable value type; Unsuitable value: list of map of string required, but have string",
 		},
 		{
 			name: "unknown attributes and blocks are ignored",
