@@ -15,7 +15,6 @@ import (
 	"github.com/moby/buildkit/session/sshforward/sshprovider"
 	"github.com/pkg/errors"
 	tunits "github.com/tonistiigi/units"
-	"golang.org/x/term"
 )
 
 // prepare does to a resolved target what buildx does while turning it into
@@ -23,7 +22,7 @@ import (
 // `cwd://` prefix), sends file outputs without dest to stdout ("-"), and
 // rejects values a build could not use (platforms, shm-size, ulimits,
 // annotations, resources, secrets and ssh sources, outputs).
-func (t *Target) prepare(lookupEnv func(string) (string, bool)) error {
+func (t *Target) prepare(lookupEnv func(string) (string, bool), stdoutTerminal bool) error {
 	if t.Context != nil && *t.Context == "-" {
 		return errors.Errorf("context from stdin not allowed in bake")
 	}
@@ -56,7 +55,7 @@ func (t *Target) prepare(lookupEnv func(string) (string, bool)) error {
 	if err := t.checkSSH(contextPath, lookupEnv); err != nil {
 		return err
 	}
-	if err := prepareOutputs(t.Outputs); err != nil {
+	if err := prepareOutputs(t.Outputs, stdoutTerminal); err != nil {
 		return err
 	}
 	if _, err := buildflags.ParseAnnotations(t.Annotations); err != nil {
@@ -123,7 +122,7 @@ func (t *Target) checkSSH(contextPath string, lookupEnv func(string) (string, bo
 
 // prepareOutputs validates outputs as buildx's CreateExports does, and like
 // it sets dest "-" on file exporters that have none (what --print shows).
-func prepareOutputs(entries []*buildflags.ExportEntry) error {
+func prepareOutputs(entries []*buildflags.ExportEntry, stdoutTerminal bool) error {
 	stdoutUsed := false
 	for _, entry := range entries {
 		if entry.Type == "" {
@@ -168,7 +167,7 @@ func prepareOutputs(entries []*buildflags.ExportEntry) error {
 				if stdoutUsed {
 					return errors.Errorf("multiple outputs configured to write to stdout")
 				}
-				if term.IsTerminal(int(os.Stdout.Fd())) {
+				if stdoutTerminal {
 					return errors.Errorf("dest file is required for %s exporter. refusing to write to console", typ)
 				}
 				stdoutUsed = true

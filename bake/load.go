@@ -34,6 +34,9 @@ type LoadOptions struct {
 	Policy           []string
 	// Allow are --allow values; only parsed (rejected when malformed) here.
 	Allow []string
+	// StdoutTerminal says that standard output is a terminal, where file
+	// outputs without dest (tar, oci) may not be written.
+	StdoutTerminal bool
 	// Env is the environment ("KEY=VALUE" entries) bake files are
 	// evaluated with; nil means the process environment.
 	Env []string
@@ -71,7 +74,7 @@ func Load(ctx context.Context, opts LoadOptions) (*Plan, *hclspec.Meta, error) {
 			v := epoch
 			t.Args["SOURCE_DATE_EPOCH"] = &v
 		}
-		if err := t.prepare(opts.lookupEnv()); err != nil {
+		if err := t.prepare(opts.lookupEnv(), opts.StdoutTerminal); err != nil {
 			return nil, nil, errors.Wrapf(err, "target %s", name)
 		}
 	}

@@ -47,14 +47,18 @@ func TestPushLoadOverrides(t *testing.T) {
 
 func TestPrepareOutputsStdout(t *testing.T) {
 	out, _ := parseArrValue[buildflags.ExportEntry]([]string{"type=tar", "type=docker"})
-	if err := prepareOutputs(out); err != nil {
+	if err := prepareOutputs(out, false); err != nil {
 		t.Fatal(err)
 	}
 	if out[0].Destination != "-" || out[1].Destination != "" {
 		t.Errorf("tar should go to stdout and docker stay without dest: %s", exportsString(out))
 	}
 	two, _ := parseArrValue[buildflags.ExportEntry]([]string{"type=tar", "type=oci"})
-	if err := prepareOutputs(two); err == nil || err.Error() != "multiple outputs configured to write to stdout" {
+	if err := prepareOutputs(two, false); err == nil || err.Error() != "multiple outputs configured to write to stdout" {
 		t.Errorf("error = %v", err)
+	}
+	tty, _ := parseArrValue[buildflags.ExportEntry]([]string{"type=tar"})
+	if err := prepareOutputs(tty, true); err == nil {
+		t.Error("tar to a terminal accepted")
 	}
 }

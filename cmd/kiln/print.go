@@ -10,16 +10,20 @@ import (
 
 	"github.com/docker/buildx/util/urlutil"
 	"github.com/kiln-build/kiln/bake"
+	"golang.org/x/term"
 )
 
 // bakeIO is where --print and --list read and write; tests replace it.
 type bakeIO struct {
-	stdin  io.Reader
-	stdout io.Writer
-	env    []string // nil: the process environment
+	stdin    io.Reader
+	stdout   io.Writer
+	terminal bool     // stdout is a terminal
+	env      []string // nil: the process environment
 }
 
-func processIO() bakeIO { return bakeIO{stdin: os.Stdin, stdout: os.Stdout} }
+func processIO() bakeIO {
+	return bakeIO{stdin: os.Stdin, stdout: os.Stdout, terminal: term.IsTerminal(int(os.Stdout.Fd()))}
+}
 
 // loadOptions maps the bake flags onto bake.LoadOptions.
 func loadOptions(o *bakeOptions, bio bakeIO) (bake.LoadOptions, error) {
@@ -45,6 +49,8 @@ func loadOptions(o *bakeOptions, bio bakeIO) (bake.LoadOptions, error) {
 		Policy:     o.policy,
 		Allow:      o.allow,
 		Env:        bio.env,
+
+		StdoutTerminal: bio.terminal,
 	}, nil
 }
 
