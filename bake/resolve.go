@@ -135,7 +135,7 @@ func (c Config) inherit(name string, visited map[string]*Target, o Overrides) (*
 	m.Merge(tt)
 	m.Merge(t)
 	if err := m.AddOverrides(o[name]); err != nil {
-		return nil, err
+		return nil, errors.Wrapf(err, "target %s", name)
 	}
 	m.normalize()
 	visited[name] = m
