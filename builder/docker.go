@@ -1,0 +1,129 @@
+package builder
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// dockerEngine loads docker-format image tarballs into a Docker engine
+// (output type=docker without dest, --load) through its HTTP API.
+type dockerEngine struct {
+	host   string
+	client *http.Client
+	base   string
+}
+
+// DefaultDockerHost is where --load looks for a Docker engine without DOCKER_HOST.
+const DefaultDockerHost = "unix:///var/run/docker.sock"
+
+func newDockerEngine(host string) (*dockerEngine, error) {
+	if host == "" {
+		host = DefaultDockerHost
+	}
+	d := &dockerEngine{host: host}
+	tr := &http.Transport{}
+	switch {
+	case strings.HasPrefix(host, "unix://"):
+		path := strings.TrimPrefix(host, "unix://")
+		tr.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", path)
+		}
+		d.base = "http://docker"
+	case strings.HasPrefix(host, "tcp://"):
+		d.base = "http://" + strings.TrimPrefix(host, "tcp://")
+	default:
+		return nil, fmt.Errorf("--load: unsupported DOCKER_HOST %q (unix:// or tcp://)", host)
+	}
+	d.client = &http.Client{Transport: tr}
+	return d, nil
+}
+
+// ping fails with a message a user can act on when no engine answers.
+func (d *dockerEngine) ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, d.base+"/_ping", nil)
+	resp, err := d.client.Do(req)
+	if err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			return nil
+		}
+		err = fmt.Errorf("ping: %s", resp.Status)
+	}
+	return fmt.Errorf("--load (output type=docker) needs a Docker engine, and none is reachable at %s (set DOCKER_HOST, or use an output with dest=): %w", d.host, err)
+}
+
+// load returns a writer whose bytes stream into `docker load`; Close
+// waits for the engine's answer.
+func (d *dockerEngine) load(target string) (io.WriteCloser, error) {
+	pr, pw := io.Pipe()
+	w := &loadWriter{pw: pw, done: make(chan error, 1)}
+	go func() {
+		req, err := http.NewRequest(http.MethodPost, d.base+"/images/load?quiet=1", pr)
+		if err != nil {
+			pr.CloseWithError(err)
+			w.done <- err
+			return
+		}
+		req.Header.Set("Content-Type", "application/x-tar")
+		resp, err := d.client.Do(req)
+		if err != nil {
+			pr.CloseWithError(err)
+			w.done <- fmt.Errorf("target %s: docker load: %w", target, err)
+			return
+		}
+		defer resp.Body.Close()
+		w.done <- loadResult(target, resp)
+		io.Copy(io.Discard, pr) // unblock the writer if the engine stopped reading
+	}()
+	return w, nil
+}
+
+func loadResult(target string, resp *http.Response) error {
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("target %s: docker load: %s: %s", target, resp.Status, strings.TrimSpace(string(body)))
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	for {
+		var m struct {
+			Error string `json:"error"`
+		}
+		if err := dec.Decode(&m); err != nil {
+			return nil
+		}
+		if m.Error != "" {
+			return fmt.Errorf("target %s: docker load: %s", target, m.Error)
+		}
+	}
+}
+
+type loadWriter struct {
+	pw     *io.PipeWriter
+	done   chan error
+	closed bool
+	err    error
+}
+
+func (w *loadWriter) Write(p []byte) (int, error) { return w.pw.Write(p) }
+
+func (w *loadWriter) Close() error {
+	if w.closed {
+		return w.err
+	}
+	w.closed = true
+	w.pw.Close()
+	w.err = <-w.done
+	if errors.Is(w.err, io.ErrClosedPipe) {
+		w.err = nil
+	}
+	return w.err
+}

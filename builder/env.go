@@ -1,0 +1,20 @@
+package builder
+
+import (
+	"io"
+
+	"github.com/moby/buildkit/identity"
+	"github.com/moby/buildkit/session"
+)
+
+// runEnv is what the solves of one run share.
+type runEnv struct {
+	stdout io.Writer
+	docker *dockerEngine
+	auth   session.Attachable
+	shared *sharedLocals
+}
+
+func (e *runEnv) ref(string) string { return identity.NewID() }
+
+func (e *runEnv) sharedSession(name, dir string) string { return e.shared.id(name, dir) }

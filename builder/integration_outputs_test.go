@@ -1,0 +1,148 @@
+package builder
+
+import (
+	"archive/tar"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const outputsDockerfile = baseStage + `
+FROM base AS work
+RUN mkdir /out && uname -m > /out/arch && echo hello > /out/hello
+FROM scratch
+COPY --from=work /out/ /
+`
+
+func TestIntegrationOutputs(t *testing.T) {
+	dir := project(t, map[string]string{"Dockerfile": outputsDockerfile})
+	rep := build(t, dir, plan(t, `{"target":{
+		"local": {"platforms":["linux/amd64"], "output":[{"type":"local","dest":"out/local"}]},
+		"multi": {"platforms":["linux/amd64","linux/arm64"], "output":[{"type":"local","dest":"out/multi"}]},
+		"tarball": {"platforms":["linux/amd64"], "output":[{"type":"tar","dest":"out/x.tar"}]},
+		"oci": {"platforms":["linux/amd64","linux/arm64"], "tags":["kiln.test/oci:1"], "output":[{"type":"oci","dest":"out/oci","tar":"false"}]}
+	}}`), Execution{Mode: FailFast})
+	mustSucceed(t, rep)
+
+	if got := readFile(t, filepath.Join(dir, "out/local/hello")); got != "hello\n" {
+		t.Errorf("local hello = %q", got)
+	}
+	for plat, arch := range map[string]string{"linux_amd64": "x86_64", "linux_arm64": "aarch64"} {
+		if got := readFile(t, filepath.Join(dir, "out/multi", plat, "arch")); strings.TrimSpace(got) != arch {
+			t.Errorf("%s arch = %q, want %s", plat, got, arch)
+		}
+	}
+	if names := tarNames(t, filepath.Join(dir, "out/x.tar")); !slices.Contains(names, "hello") {
+		t.Errorf("tar entries %v lack hello", names)
+	}
+
+	// The OCI layout holds one index naming both platforms.
+	var layout struct {
+		Manifests []struct {
+			MediaType   string            `json:"mediaType"`
+			Digest      string            `json:"digest"`
+			Annotations map[string]string `json:"annotations"`
+		} `json:"manifests"`
+	}
+	decode(t, filepath.Join(dir, "out/oci/index.json"), &layout)
+	if len(layout.Manifests) != 1 || layout.Manifests[0].MediaType != "application/vnd.oci.image.index.v1+json" {
+		t.Fatalf("oci index.json: %+v", layout)
+	}
+	var index struct {
+		Manifests []struct {
+			Platform struct{ OS, Architecture string } `json:"platform"`
+		} `json:"manifests"`
+	}
+	decode(t, blob(dir, "out/oci", layout.Manifests[0].Digest), &index)
+	var plats []string
+	for _, m := range index.Manifests {
+		if m.Platform.OS == "linux" {
+			plats = append(plats, m.Platform.Architecture)
+		}
+	}
+	slices.Sort(plats)
+	if !slices.Equal(plats, []string{"amd64", "arm64"}) {
+		t.Errorf("image index platforms %v", plats)
+	}
+	if d := outcome(t, rep, "oci").Response["containerimage.digest"]; d != layout.Manifests[0].Digest {
+		t.Errorf("containerimage.digest %q, layout says %q", d, layout.Manifests[0].Digest)
+	}
+}
+
+func TestIntegrationDockerignoreAndInline(t *testing.T) {
+	dir := project(t, map[string]string{
+		"ctx/keep.txt":                     "keep",
+		"ctx/secret.key":                   "ignored by .dockerignore",
+		"ctx/only-main.txt":                "ignored by app.Dockerfile.dockerignore",
+		"ctx/.dockerignore":                "*.key\n",
+		"ctx/app.Dockerfile":               "FROM scratch\nCOPY . /\n",
+		"ctx/app.Dockerfile.dockerignore": "*.key\nonly-main.txt\n",
+	})
+	rep := build(t, dir, plan(t, `{"target":{
+		"main": {"context":"ctx","dockerfile-inline":"FROM scratch\nCOPY . /\n","output":[{"type":"local","dest":"out/main"}]},
+		"app": {"context":"ctx","dockerfile":"app.Dockerfile","output":[{"type":"local","dest":"out/app"}]}
+	}}`), Execution{Mode: FailFast})
+	mustSucceed(t, rep)
+	if got := lsdir(t, filepath.Join(dir, "out/main")); !slices.Equal(got, []string{".dockerignore", "app.Dockerfile", "app.Dockerfile.dockerignore", "keep.txt", "only-main.txt"}) {
+		t.Errorf("main sees %v", got)
+	}
+	if got := lsdir(t, filepath.Join(dir, "out/app")); slices.Contains(got, "only-main.txt") || slices.Contains(got, "secret.key") || !slices.Contains(got, "keep.txt") {
+		t.Errorf("app (with its own .dockerignore) sees %v", got)
+	}
+	// Both targets read ctx under the name "context": one shared session.
+	for _, name := range []string{"main", "app"} {
+		if rep.Requests[name].Locals["context"] != filepath.Join(dir, "ctx") {
+			t.Fatalf("%s context %q", name, rep.Requests[name].Locals["context"])
+		}
+	}
+}
+
+func tarNames(t *testing.T, p string) []string {
+	t.Helper()
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var names []string
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return names
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, strings.TrimPrefix(h.Name, "./"))
+	}
+}
+
+func decode(t *testing.T, p string, v any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(readFile(t, p)), v); err != nil {
+		t.Fatalf("%s: %v", p, err)
+	}
+}
+
+func blob(dir, layout, dgst string) string {
+	algo, hex, _ := strings.Cut(dgst, ":")
+	return filepath.Join(dir, layout, "blobs", algo, hex)
+}
+
+func lsdir(t *testing.T, p string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range ents {
+		out = append(out, e.Name())
+	}
+	return out
+}

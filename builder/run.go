@@ -1,0 +1,137 @@
+package builder
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/docker/cli/cli/config"
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/session"
+	"github.com/moby/buildkit/session/auth/authprovider"
+)
+
+// RunOptions are the settings of one run of several targets on a node.
+type RunOptions struct {
+	Exec Execution
+	// Progress is the display mode (ProgressModes), written to ProgressOut.
+	Progress    string
+	ProgressOut io.Writer
+	// Stdout receives tarball outputs with dest=- (or no dest).
+	Stdout io.Writer
+	// DockerHost is the Docker engine --load writes to ("" is DefaultDockerHost).
+	DockerHost string
+	// Auth answers registry credential requests; nil reads the Docker
+	// config file (~/.docker/config.json, $DOCKER_CONFIG) and its helpers.
+	Auth session.Attachable
+}
+
+// Report is how a run ended.
+type Report struct {
+	Outcomes []Outcome
+	Warnings []client.VertexWarning
+	progress *Progress
+	// Requests are the run's requests, by target.
+	Requests map[string]*Request
+}
+
+// Failed reports whether any target did not succeed.
+func (r *Report) Failed() bool {
+	return slices.ContainsFunc(r.Outcomes, func(o Outcome) bool { return o.Status != Succeeded })
+}
+
+// FailedStep is the name and log tail of the step that failed target.
+func (r *Report) FailedStep(target string) (string, []string) {
+	if r.progress == nil {
+		return "", nil
+	}
+	return r.progress.FailedStep(target)
+}
+
+// Run solves the requests on node as o.Exec says, all in one progress
+// display, and reports each target's outcome. The error is for a run that
+// could not start; failed targets are in the report.
+func Run(ctx context.Context, node Node, reqs []*Request, o RunOptions) (*Report, error) {
+	env := &runEnv{stdout: o.Stdout, auth: o.Auth}
+	if env.stdout == nil {
+		env.stdout = os.Stdout
+	}
+	if env.auth == nil {
+		env.auth = authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
+			AuthConfigProvider: authprovider.LoadAuthConfig(config.LoadDefaultConfigFile(io.Discard)),
+		})
+	}
+	if needsDocker(reqs) {
+		d, err := newDockerEngine(o.DockerHost)
+		if err != nil {
+			return nil, err
+		}
+		if err := d.ping(ctx); err != nil {
+			return nil, err
+		}
+		env.docker = d
+	}
+	shared, err := newSharedLocals(ctx, reqs)
+	if err != nil {
+		return nil, err
+	}
+	defer shared.close()
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	shared.run(sctx, node.Client())
+	env.shared = shared
+
+	out := o.ProgressOut
+	if out == nil {
+		out = os.Stderr
+	}
+	mode := o.Progress
+	if mode == "" {
+		mode = "auto"
+	}
+	p, err := NewProgress(ctx, out, mode, len(reqs) > 1)
+	if err != nil {
+		return nil, err
+	}
+	outcomes := Schedule{Solver: &nodeSolver{node: node, env: env, progress: p}, Exec: o.Exec}.Run(ctx, reqs)
+	warns, _ := p.Wait()
+	rep := &Report{Outcomes: outcomes, Warnings: warns, progress: p, Requests: map[string]*Request{}}
+	for _, r := range reqs {
+		rep.Requests[r.Target] = r
+	}
+	return rep, nil
+}
+
+func needsDocker(reqs []*Request) bool {
+	for _, r := range reqs {
+		for _, e := range r.Exports {
+			if e.Load {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// NoOutputWarning is buildx's warning for targets that export nothing,
+// or "" when every target has an output.
+func NoOutputWarning(reqs []*Request, node string) string {
+	var names []string
+	for _, r := range reqs {
+		if r.NoOutput && r.Call == nil {
+			names = append(names, r.Target)
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	slices.Sort(names)
+	what := fmt.Sprintf("for %s target(s) with %s builder", strings.Join(names, ", "), node)
+	if len(names) == 1 && names[0] == "default" {
+		what = fmt.Sprintf("with %s builder", node)
+	}
+	return "No output specified " + what + ". Build result will only remain in the build cache. To push result image into registry use --push or to load image into docker use --load"
+}

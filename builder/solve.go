@@ -1,0 +1,134 @@
+package builder
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/exporter/containerimage/exptypes"
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/solver/pb"
+	"golang.org/x/sync/errgroup"
+)
+
+// nodeSolver solves requests on one node through BuildKit's gateway API,
+// so that a solved result can be handed to the targets that use it as a
+// context before (and without) being exported.
+type nodeSolver struct {
+	node     Node
+	env      *runEnv
+	progress *Progress
+}
+
+func (s *nodeSolver) Solve(ctx context.Context, r *Request, step *Step) (map[string]string, error) {
+	so, release, err := r.solveOpt(s.env)
+	if err != nil {
+		return nil, err
+	}
+	req := gateway.SolveRequest{Frontend: so.Frontend, FrontendOpt: maps.Clone(so.FrontendAttrs)}
+	if err := useDeps(ctx, &req, r, step.Inputs()); err != nil {
+		release()
+		return nil, err
+	}
+	so.Frontend = ""
+	var meta map[string][]byte
+	resp, err := s.node.Client().Build(ctx, so, "kiln", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
+		res, err := c.Solve(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		meta = res.Metadata
+		if err := evaluate(ctx, res); err != nil {
+			return nil, err
+		}
+		if err := step.Solved(ctx, res); err != nil {
+			return nil, err
+		}
+		return res, nil
+	}, s.progress.Channel(r.Target))
+	if lerr := release(); err == nil && lerr != nil {
+		err = lerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	maps.Copy(out, resp.ExporterResponse)
+	if r.Call != nil {
+		for k, v := range meta {
+			out[k] = string(v)
+		}
+	} else {
+		out["buildx.build.ref"] = fmt.Sprintf("kiln/%s/%s", s.node.Name(), so.Ref)
+	}
+	return out, nil
+}
+
+// evaluate makes BuildKit run every step of the result now, so that a
+// failure surfaces before the result is handed on or exported.
+func evaluate(ctx context.Context, res *gateway.Result) error {
+	eg, ctx := errgroup.WithContext(ctx)
+	res.EachRef(func(ref gateway.Reference) error {
+		if ref != nil {
+			eg.Go(func() error { return ref.Evaluate(ctx) })
+		}
+		return nil
+	})
+	return eg.Wait()
+}
+
+// useDeps passes the solved results of the request's target: contexts to
+// the frontend as inputs, per platform when the dependency is
+// multi-platform, with the image config so that the dependent inherits
+// ENV, WORKDIR and the like (as buildx's waitContextDeps).
+func useDeps(ctx context.Context, req *gateway.SolveRequest, r *Request, inputs map[string]any) error {
+	for name, dep := range r.Deps {
+		res, ok := inputs[dep].(*gateway.Result)
+		if !ok {
+			return fmt.Errorf("context %s: no result from target %s", name, dep)
+		}
+		key := "context:" + name
+		add := func(input, attr string, ref gateway.Reference, cfgKey string) error {
+			st := llb.Scratch()
+			if ref != nil {
+				var err error
+				if st, err = ref.ToState(); err != nil {
+					return err
+				}
+			}
+			def, err := st.Marshal(ctx)
+			if err != nil {
+				return err
+			}
+			if req.FrontendInputs == nil {
+				req.FrontendInputs = map[string]*pb.Definition{}
+			}
+			req.FrontendInputs[input] = def.ToPB()
+			req.FrontendOpt[attr] = "input:" + input
+			if cfg, ok := res.Metadata[cfgKey]; ok {
+				dt, err := json.Marshal(map[string][]byte{exptypes.ExporterImageConfigKey: cfg})
+				if err != nil {
+					return err
+				}
+				req.FrontendOpt["input-metadata:"+input] = string(dt)
+			}
+			return nil
+		}
+		if len(res.Refs) > 0 {
+			for p, ref := range res.Refs {
+				if err := add(dep+"::"+p, key+"::"+p, ref, exptypes.ExporterImageConfigKey+"/"+p); err != nil {
+					return err
+				}
+			}
+			delete(req.FrontendOpt, key)
+		}
+		if res.Ref != nil {
+			if err := add(dep, key, res.Ref, exptypes.ExporterImageConfigKey); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

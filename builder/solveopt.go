@@ -1,0 +1,150 @@
+package builder
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/containerd/containerd/v2/core/content"
+	"github.com/containerd/containerd/v2/plugins/content/local"
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/session"
+	"github.com/moby/buildkit/session/secrets/secretsprovider"
+	"github.com/moby/buildkit/session/sshforward/sshprovider"
+	"github.com/tonistiigi/fsutil"
+)
+
+// solveOpt turns a Request into the client.SolveOpt of one solve: it opens
+// the local directories, serves an inline Dockerfile from a temporary
+// directory, attaches secrets, SSH agents and registry auth to the session,
+// and opens the output files. release undoes what it set up; its error is
+// a failed --load.
+func (r *Request) solveOpt(env *runEnv) (so client.SolveOpt, release func() error, err error) {
+	var cleanup []func() error
+	release = func() error {
+		var errs []error
+		for _, f := range slices.Backward(cleanup) {
+			errs = append(errs, f())
+		}
+		return errors.Join(errs...)
+	}
+	defer func() {
+		if err != nil {
+			release()
+		}
+	}()
+	so = client.SolveOpt{
+		Frontend:            r.Frontend,
+		FrontendAttrs:       maps.Clone(r.Attrs),
+		LocalMounts:         map[string]fsutil.FS{},
+		CacheImports:        slices.Clone(r.CacheImports),
+		CacheExports:        slices.Clone(r.CacheExports),
+		AllowedEntitlements: slices.Clone(r.Entitlements),
+		Internal:            r.Call != nil,
+		Ref:                 env.ref(r.Target),
+	}
+	locals := maps.Clone(r.Locals)
+	if dir, ok := locals["dockerfile"]; ok && dir == "" { // inline Dockerfile
+		dir, err := os.MkdirTemp("", "kiln-dockerfile-")
+		if err != nil {
+			return so, nil, err
+		}
+		cleanup = append(cleanup, func() error { os.RemoveAll(dir); return nil })
+		if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(r.DockerfileInline), 0o644); err != nil {
+			return so, nil, err
+		}
+		locals["dockerfile"] = dir
+	}
+	for name, dir := range locals {
+		if sid := env.sharedSession(name, dir); sid != "" {
+			so.FrontendAttrs["local-sessionid:"+name] = sid
+			continue
+		}
+		fs, err := fsutil.NewFS(dir)
+		if err != nil {
+			return so, nil, fmt.Errorf("local %s: %w", name, err)
+		}
+		so.LocalMounts[name] = fs
+	}
+	if dir, ok := r.Locals["context"]; ok {
+		so.SharedKey = sharedKey(dir)
+	}
+	if len(r.OCIStores) > 0 {
+		so.OCIStores = map[string]content.Store{}
+		for id, dir := range r.OCIStores {
+			st, err := local.NewStore(dir)
+			if err != nil {
+				return so, nil, fmt.Errorf("invalid OCI layout at %s: %w", dir, err)
+			}
+			so.OCIStores[id] = st
+		}
+	}
+	if so.Session, err = r.attachables(env); err != nil {
+		return so, nil, err
+	}
+	for _, e := range r.Exports {
+		x := client.ExportEntry{Type: e.Type, Attrs: maps.Clone(e.Attrs), OutputDir: e.Dir}
+		switch {
+		case e.Load:
+			w, err := env.docker.load(r.Target)
+			if err != nil {
+				return so, nil, err
+			}
+			x.Output = func(map[string]string) (io.WriteCloser, error) { return w, nil }
+			cleanup = append(cleanup, w.Close)
+		case e.File == "-":
+			x.Output = func(map[string]string) (io.WriteCloser, error) { return nopCloser{env.stdout}, nil }
+		case e.File != "":
+			path := e.File
+			x.Output = func(map[string]string) (io.WriteCloser, error) {
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					return nil, err
+				}
+				return os.Create(path)
+			}
+		}
+		so.Exports = append(so.Exports, x)
+	}
+	return so, release, nil
+}
+
+// attachables are the session services a solve needs: registry auth,
+// secrets and SSH agents.
+func (r *Request) attachables(env *runEnv) ([]session.Attachable, error) {
+	var out []session.Attachable
+	if env.auth != nil {
+		out = append(out, env.auth)
+	}
+	if len(r.Secrets) > 0 {
+		var srcs []secretsprovider.Source
+		for _, s := range r.Secrets {
+			s = s.ResolveSource()
+			srcs = append(srcs, secretsprovider.Source{ID: s.ID, FilePath: s.FilePath, Env: s.Env})
+		}
+		store, err := secretsprovider.NewStore(srcs)
+		if err != nil {
+			return nil, fmt.Errorf("secrets: %w", err)
+		}
+		out = append(out, secretsprovider.NewSecretProvider(store))
+	}
+	if len(r.SSH) > 0 {
+		var confs []sshprovider.AgentConfig
+		for _, s := range r.SSH {
+			confs = append(confs, sshprovider.AgentConfig{ID: s.ID, Paths: slices.Clone(s.Paths)})
+		}
+		p, err := sshprovider.NewSSHAgentProvider(confs)
+		if err != nil {
+			return nil, fmt.Errorf("ssh: %w", err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
