@@ -75,11 +75,11 @@ func TestIntegrationOutputs(t *testing.T) {
 
 func TestIntegrationDockerignoreAndInline(t *testing.T) {
 	dir := project(t, map[string]string{
-		"ctx/keep.txt":                     "keep",
-		"ctx/secret.key":                   "ignored by .dockerignore",
-		"ctx/only-main.txt":                "ignored by app.Dockerfile.dockerignore",
-		"ctx/.dockerignore":                "*.key\n",
-		"ctx/app.Dockerfile":               "FROM scratch\nCOPY . /\n",
+		"ctx/keep.txt":                    "keep",
+		"ctx/secret.key":                  "ignored by .dockerignore",
+		"ctx/only-main.txt":               "ignored by app.Dockerfile.dockerignore",
+		"ctx/.dockerignore":               "*.key\n",
+		"ctx/app.Dockerfile":              "FROM scratch\nCOPY . /\n",
 		"ctx/app.Dockerfile.dockerignore": "*.key\nonly-main.txt\n",
 	})
 	rep := build(t, dir, plan(t, `{"target":{
