@@ -180,9 +180,9 @@ func (f *attrField) decodeValue(sv reflect.Value, v cty.Value, expr hcl.Expressi
 		nv := reflect.New(fv.Type())
 		if fv.Kind() == reflect.Pointer {
 			nv.Elem().Set(reflect.New(fv.Type().Elem()))
-			err = nv.Elem().Interface().(fromCty).FromCtyValue(v, nil)
+			err = callFromCty(nv.Elem().Interface().(fromCty), v)
 		} else {
-			err = nv.Interface().(fromCty).FromCtyValue(v, nil)
+			err = callFromCty(nv.Interface().(fromCty), v)
 		}
 		if err == nil {
 			fv.Set(nv.Elem())
@@ -219,14 +219,35 @@ func (f *attrField) encodeValue(sv reflect.Value) cty.Value {
 		if fv.Kind() == reflect.Pointer && fv.IsNil() {
 			return cty.NullVal(f.nullType)
 		}
-		if c, ok := fv.Interface().(toCty); ok {
-			return c.ToCtyValue()
+		c, ok := fv.Interface().(toCty)
+		if !ok {
+			c = fv.Addr().Interface().(toCty)
 		}
-		return fv.Addr().Interface().(toCty).ToCtyValue()
+		return callToCty(c, f.nullType)
 	}
 	v, err := gocty.ToCtyValue(fv.Interface(), f.ctyType)
 	if err != nil {
 		return cty.NullVal(f.ctyType)
 	}
 	return v
+}
+
+// callFromCty and callToCty run a field type's own conversion, turning a
+// panic in it into an error (or a null) rather than crashing evaluation.
+func callFromCty(c fromCty, v cty.Value) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("conversion failed: %v", r)
+		}
+	}()
+	return c.FromCtyValue(v, nil)
+}
+
+func callToCty(c toCty, null cty.Type) (v cty.Value) {
+	defer func() {
+		if recover() != nil {
+			v = cty.NullVal(null)
+		}
+	}()
+	return c.ToCtyValue()
 }

@@ -85,6 +85,10 @@ func (e testEntries) ToCtyValue() cty.Value {
 		for k, v := range m {
 			vm[k] = cty.StringVal(v)
 		}
+		if len(vm) == 0 {
+			vals = append(vals, cty.MapValEmpty(cty.String))
+			continue
+		}
 		vals = append(vals, cty.MapVal(vm))
 	}
 	return cty.ListVal(vals)
