@@ -2,10 +2,120 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"slices"
+
+	"github.com/kiln-build/kiln/bake"
+	"github.com/kiln-build/kiln/builder"
+	"github.com/moby/buildkit/client"
 )
 
-// Placeholder until the builder lands: replaced by the builder work.
+// buildDefinition builds the plan: it loads it as --print does, checks
+// entitlements against --allow, translates each target into a solve, runs
+// them on the node --builder names, and reports: call results on stdout,
+// a summary on stderr, the metadata file, and the exit status.
 func buildDefinition(ctx context.Context, o *bakeOptions) error {
-	return errors.New("building: not implemented yet")
+	ex, err := builder.ParseJobs(o.jobs)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(builder.ProgressModes, o.progress) {
+		return fmt.Errorf("invalid progress mode %q (want one of %v)", o.progress, builder.ProgressModes)
+	}
+	plan, err := loadPlan(ctx, o)
+	if err != nil {
+		return err
+	}
+	if err := plan.CheckEntitlements(o.allow); err != nil {
+		return err
+	}
+	reqs, err := translatePlan(plan)
+	if err != nil {
+		return err
+	}
+	node, err := builder.Open(ctx, o.builder, builder.OpenOptions{})
+	if err != nil {
+		return err
+	}
+	defer node.Close()
+	if w := builder.NoOutputWarning(reqs, node.Name()); w != "" {
+		fmt.Fprintf(os.Stderr, "WARNING: %s\n", w)
+	}
+	rep, err := builder.Run(ctx, node, reqs, builder.RunOptions{
+		Exec:        ex,
+		Progress:    o.progress,
+		ProgressOut: os.Stderr,
+		Stdout:      os.Stdout,
+		DockerHost:  os.Getenv("DOCKER_HOST"),
+	})
+	if err != nil {
+		return err
+	}
+	quiet := o.progress == "quiet" || o.progress == "rawjson" || o.progress == "none"
+	if !quiet {
+		printWarnings(os.Stderr, rep.Warnings)
+	}
+	// buildx writes the metadata file only for a successful run, or for
+	// every finished target under defer-error.
+	if o.metadataFile != "" && (!rep.Failed() || ex.Mode == builder.DeferError) {
+		if err := builder.WriteMetadataFile(o.metadataFile, rep); err != nil {
+			return fmt.Errorf("--metadata-file: %w", err)
+		}
+	}
+	code := builder.PrintCallResults(os.Stdout, rep, descriptions(plan))
+	if !quiet || rep.Failed() {
+		builder.PrintSummary(os.Stderr, rep, node.Name())
+	}
+	if rep.Failed() {
+		return exitError{1}
+	}
+	if code != 0 {
+		return exitError{code}
+	}
+	return nil
+}
+
+// translatePlan turns every planned target into a solve request, in name
+// order; relative paths start from the working directory, as in buildx.
+func translatePlan(plan *bake.Plan) ([]*builder.Request, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	var reqs []*builder.Request
+	for _, name := range slices.Sorted(maps.Keys(plan.Targets)) {
+		r, err := builder.Translate(name, plan.Targets[name], builder.Options{Dir: wd, LookupEnv: os.LookupEnv})
+		if err != nil {
+			return nil, err
+		}
+		reqs = append(reqs, r)
+	}
+	return reqs, nil
+}
+
+func descriptions(plan *bake.Plan) map[string]string {
+	out := map[string]string{}
+	for name, t := range plan.Targets {
+		out[name] = t.Description
+	}
+	return out
+}
+
+// printWarnings lists the build warnings BuildKit reported, as buildx does
+// after its progress display.
+func printWarnings(w io.Writer, warns []client.VertexWarning) {
+	if len(warns) == 0 {
+		return
+	}
+	if len(warns) == 1 {
+		fmt.Fprintf(w, "\n 1 warning found:\n")
+	} else {
+		fmt.Fprintf(w, "\n %d warnings found:\n", len(warns))
+	}
+	for _, wn := range warns {
+		fmt.Fprintf(w, " - %s\n", wn.Short)
+	}
 }

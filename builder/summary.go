@@ -1,0 +1,93 @@
+package builder
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// PrintSummary writes one line per target (status and what it produced),
+// then the error and the failing step's log of each failed target.
+func PrintSummary(w io.Writer, rep *Report, node string) {
+	counts := map[Status]int{}
+	for _, o := range rep.Outcomes {
+		counts[o.Status]++
+	}
+	var parts []string
+	for _, s := range []Status{Succeeded, Failed, Aborted, NotStarted} {
+		if counts[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
+		}
+	}
+	fmt.Fprintf(w, "\nkiln: %d target(s) on %s: %s\n", len(rep.Outcomes), node, strings.Join(parts, ", "))
+	tw := tabwriter.NewWriter(w, 1, 8, 2, ' ', 0)
+	for _, o := range rep.Outcomes {
+		what := describe(rep.Requests[o.Target], o)
+		if o.Status != Succeeded && o.Err != nil {
+			what = firstLine(o.Err.Error())
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", o.Target, o.Status, what)
+	}
+	tw.Flush()
+	for _, o := range rep.Outcomes {
+		if o.Status != Failed {
+			continue
+		}
+		fmt.Fprintf(w, "\nERROR: target %s: %v\n", o.Target, o.Err)
+		if step, log := rep.FailedStep(o.Target); step != "" {
+			fmt.Fprintf(w, "  failing step: %s\n", step)
+			for _, l := range log {
+				fmt.Fprintf(w, "  | %s\n", l)
+			}
+		}
+		if pushes(rep, o.Target) {
+			fmt.Fprintf(w, "  %s was not (completely) pushed\n", o.Target)
+		}
+	}
+}
+
+// describe says what a successful target produced.
+func describe(r *Request, o Outcome) string {
+	if r == nil {
+		return ""
+	}
+	if r.Call != nil {
+		return "call " + r.Call.Name
+	}
+	var out []string
+	for _, e := range r.Exports {
+		switch {
+		case e.Push():
+			s := "pushed " + e.Attrs["name"]
+			if d := o.Response["containerimage.digest"]; d != "" {
+				s += " " + d
+			}
+			out = append(out, s)
+		case e.Load:
+			out = append(out, "loaded into docker")
+		case e.Dir != "":
+			out = append(out, e.Type+" "+e.Dir)
+		case e.File == "-":
+			out = append(out, e.Type+" to stdout")
+		case e.File != "":
+			out = append(out, e.Type+" "+e.File)
+		default:
+			out = append(out, e.Type)
+		}
+	}
+	if len(out) == 0 {
+		return "build cache only"
+	}
+	return strings.Join(out, "; ")
+}
+
+func pushes(rep *Report, target string) bool {
+	r := rep.Requests[target]
+	return r != nil && r.Pushes()
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
