@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"strings"
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
@@ -61,7 +62,7 @@ func (s *nodeSolver) Solve(ctx context.Context, r *Request, step *Step) (map[str
 			out[k] = string(v)
 		}
 	} else {
-		out["buildx.build.ref"] = fmt.Sprintf("kiln/%s/%s", s.node.Name(), so.Ref)
+		out["buildx.build.ref"] = fmt.Sprintf("kiln/%s/%s", strings.ReplaceAll(s.node.Name(), "/", "_"), so.Ref)
 	}
 	return out, nil
 }
