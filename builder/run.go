@@ -102,6 +102,7 @@ func Run(ctx context.Context, node Node, reqs []*Request, o RunOptions) (*Report
 	for _, r := range reqs {
 		rep.Requests[r.Target] = r
 	}
+	explainFailures(ctx, node, rep)
 	return rep, nil
 }
 

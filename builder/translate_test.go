@@ -8,9 +8,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/containerd/platforms"
 	"github.com/docker/buildx/util/buildflags"
 	"github.com/kiln-build/kiln/bake"
 	"github.com/moby/buildkit/client"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -256,5 +258,17 @@ func TestTranslateErrorsNameTarget(t *testing.T) {
 	_, err = Translate("web", &bake.Target{NetworkMode: ptr("bridge")}, Options{Dir: t.TempDir()})
 	if err == nil {
 		t.Fatal("network bridge accepted")
+	}
+}
+
+func TestUnsupportedPlatforms(t *testing.T) {
+	p := func(s string) ocispecs.Platform { v, _ := platforms.Parse(s); return v }
+	workers := []ocispecs.Platform{p("linux/amd64"), p("linux/arm64"), p("linux/arm/v7")}
+	r := &Request{Attrs: map[string]string{"platform": "linux/amd64,linux/s390x,linux/arm64,linux/ppc64le"}}
+	if got := unsupported(r, workers); !reflect.DeepEqual(got, []string{"linux/s390x", "linux/ppc64le"}) {
+		t.Errorf("unsupported = %v", got)
+	}
+	if got := unsupported(&Request{Attrs: map[string]string{}}, workers); got != nil {
+		t.Errorf("no platform: %v", got)
 	}
 }

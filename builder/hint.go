@@ -1,0 +1,60 @@
+package builder
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/containerd/platforms"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// explainFailures adds what a user can do to failures BuildKit reports
+// obscurely: a RUN for a platform the node cannot execute fails with
+// "exec format error"; say which platform lacks an emulator.
+func explainFailures(ctx context.Context, node Node, rep *Report) {
+	var workers []ocispecs.Platform
+	listed := false
+	for i, o := range rep.Outcomes {
+		if o.Status != Failed || o.Err == nil {
+			continue
+		}
+		_, log := rep.FailedStep(o.Target)
+		if !strings.Contains(o.Err.Error()+strings.Join(log, "\n"), "exec format error") {
+			continue
+		}
+		if !listed {
+			listed = true
+			ws, err := node.Client().ListWorkers(ctx)
+			if err != nil {
+				return
+			}
+			for _, w := range ws {
+				workers = append(workers, w.Platforms...)
+			}
+		}
+		if missing := unsupported(rep.Requests[o.Target], workers); len(missing) > 0 {
+			rep.Outcomes[i].Err = fmt.Errorf("%w (%s cannot run on %s: no emulator for it is registered in binfmt_misc; install qemu-user-static, e.g. hack/install-deps.sh)",
+				o.Err, strings.Join(missing, ", "), node.Name())
+		}
+	}
+}
+
+// unsupported lists the request's platforms that no worker of the node runs.
+func unsupported(r *Request, workers []ocispecs.Platform) []string {
+	if r == nil || len(workers) == 0 {
+		return nil
+	}
+	m := platforms.Any(workers...)
+	var out []string
+	for _, s := range strings.Split(r.Attrs["platform"], ",") {
+		p, err := platforms.Parse(s)
+		if s == "" || err != nil {
+			continue
+		}
+		if !m.Match(p) {
+			out = append(out, platforms.Format(p))
+		}
+	}
+	return out
+}
