@@ -58,6 +58,7 @@ type Engine struct {
 	client      *client.Client
 	stop        chan struct{}
 	stopTimeout time.Duration
+	runc        string // the OCI runtime binary
 	closeOnce   sync.Once
 	closeErr    error
 	graceful    bool // whether the last stop drained every stream in time
@@ -101,7 +102,7 @@ func Start(ctx context.Context, opts Options) (_ *Engine, retErr error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{root: root, lock: lock, closers: &closers{}, stop: make(chan struct{}), stopTimeout: opts.StopTimeout}
+	e := &Engine{root: root, runc: runcBin, lock: lock, closers: &closers{}, stop: make(chan struct{}), stopTimeout: opts.StopTimeout}
 	if e.stopTimeout <= 0 {
 		e.stopTimeout = 10 * time.Second
 	}
@@ -192,6 +193,13 @@ func (e *Engine) Close() error {
 		}
 		if err := e.closers.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close engine stores: %w", err))
+		}
+		if e.controller != nil {
+			// Steps cancelled by the stop may still be tearing down their
+			// containers; sweep while the lock is still ours.
+			if err := cleanStale(context.Background(), e.root, e.runc); err != nil {
+				errs = append(errs, fmt.Errorf("clean up on close: %w", err))
+			}
 		}
 		if err := e.lock.release(); err != nil {
 			errs = append(errs, err)
