@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime/debug"
 
@@ -23,6 +24,9 @@ const ConfigFileName = "buildkitd.toml"
 func loadConfig(root, file string) (config.Config, error) {
 	if file == "" {
 		file = filepath.Join(root, ConfigFileName)
+	} else if _, err := os.Stat(file); err != nil {
+		// Only the default file may be absent.
+		return config.Config{}, fmt.Errorf("engine config: %w", err)
 	}
 	cfg, err := config.LoadFile(file)
 	if err != nil {

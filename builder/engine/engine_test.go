@@ -47,3 +47,24 @@ func TestNeedRootMessage(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadConfig(t *testing.T) {
+	root := t.TempDir()
+	cfg, err := loadConfig(root, "")
+	if err != nil {
+		t.Fatalf("no config file: %v", err)
+	}
+	if cfg.Root != root || cfg.Workers.OCI.Snapshotter != "auto" || cfg.Workers.OCI.NetworkConfig.Mode != "host" {
+		t.Errorf("defaults: root %q snapshotter %q network %q", cfg.Root, cfg.Workers.OCI.Snapshotter, cfg.Workers.OCI.NetworkConfig.Mode)
+	}
+	if _, err := loadConfig(root, filepath.Join(root, "missing.toml")); err == nil {
+		t.Error("an explicit config file that does not exist: no error")
+	}
+	bad := filepath.Join(root, ConfigFileName)
+	if err := os.WriteFile(bad, []byte("[registry\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadConfig(root, ""); err == nil || !strings.Contains(err.Error(), bad) {
+		t.Errorf("malformed config: error %v does not name %s", err, bad)
+	}
+}
