@@ -25,7 +25,7 @@ import (
 // a failed --load.
 func (r *Request) solveOpt(env *runEnv) (so client.SolveOpt, release func() error, err error) {
 	var cleanup []func() error
-	release = func() error {
+	undo := func() error {
 		var errs []error
 		for _, f := range slices.Backward(cleanup) {
 			errs = append(errs, f())
@@ -34,7 +34,7 @@ func (r *Request) solveOpt(env *runEnv) (so client.SolveOpt, release func() erro
 	}
 	defer func() {
 		if err != nil {
-			release()
+			undo()
 		}
 	}()
 	so = client.SolveOpt{
@@ -109,7 +109,7 @@ func (r *Request) solveOpt(env *runEnv) (so client.SolveOpt, release func() erro
 		}
 		so.Exports = append(so.Exports, x)
 	}
-	return so, release, nil
+	return so, undo, nil
 }
 
 // attachables are the session services a solve needs: registry auth,

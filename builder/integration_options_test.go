@@ -1,0 +1,75 @@
+package builder
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/ssh"
+)
+
+func TestIntegrationRunOptions(t *testing.T) {
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	block, err := ssh.MarshalPrivateKey(key, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := project(t, map[string]string{
+		"id_test": string(pem.EncodeToMemory(block)),
+		"Dockerfile": baseStage + `FROM base
+RUN --mount=type=ssh,id=key mkdir /out && \
+    grep -q 'kiln-host' /etc/hosts && echo hosts-ok >> /out/r && \
+    test "$(ulimit -n)" = 1234 && echo ulimit-ok >> /out/r && \
+    df -k /dev/shm | grep -q ' 65536 ' && echo shm-ok >> /out/r && \
+    test -S "$SSH_AUTH_SOCK" && echo ssh-ok >> /out/r && \
+    test "$(grep -c : /proc/net/dev)" = 1 && echo network-none-ok >> /out/r
+FROM scratch
+COPY --from=1 /out/r /r
+`,
+	})
+	rep := build(t, dir, plan(t, `{"target":{"opts": {
+		"extra-hosts":{"kiln-host":"10.11.12.13"},
+		"ulimits":["nofile=1234:1234"],
+		"shm-size":"64m",
+		"network":"none",
+		"ssh":[{"id":"key","paths":["`+filepath.Join(dir, "id_test")+`"]}],
+		"output":[{"type":"local","dest":"out"}]}}}`), Execution{Mode: FailFast})
+	mustSucceed(t, rep)
+	got := readFile(t, filepath.Join(dir, "out/r"))
+	want := "hosts-ok\nulimit-ok\nshm-ok\nssh-ok\nnetwork-none-ok\n"
+	if got != want {
+		t.Errorf("checks inside the build:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestIntegrationCall(t *testing.T) {
+	dir := project(t, map[string]string{
+		"Dockerfile": "FROM scratch AS one\nARG FOO=bar\nFROM one AS two\nCOPY missing.txt /\n",
+		"lint.Dockerfile": "from scratch as Bad\n",
+	})
+	rep := build(t, dir, plan(t, `{"target":{
+		"outline": {"call":"outline","output":[{"type":"local","dest":"never"}]},
+		"targets": {"call":"targets"},
+		"check": {"call":"check","dockerfile":"lint.Dockerfile"}
+	}}`), Execution{Mode: FailFast})
+	mustSucceed(t, rep)
+	var out strings.Builder
+	code := PrintCallResults(&out, rep, map[string]string{"targets": "stages of the Dockerfile"})
+	s := out.String()
+	for _, want := range []string{"outline\n", "FOO", "targets\nstages of the Dockerfile\n", "one", "two", "check\n", "warning"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("call output lacks %q:\n%s", want, s)
+		}
+	}
+	t.Logf("call output (exit %d):\n%s", code, s)
+	if code != 1 { // the check found a warning
+		t.Errorf("exit code %d", code)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "never")); err == nil {
+		t.Errorf("a --call target exported its output")
+	}
+}
