@@ -117,7 +117,7 @@ func (p *parser) resolveInstance(in *instance, attr string) error {
 		if _, ok := in.attrs[attr]; !ok {
 			return nil
 		}
-		return p.evalAttr(bt, in, attr)
+		return p.evalAttr(bt, in, attr, true)
 	}
 	if in.complete {
 		return nil
@@ -133,7 +133,7 @@ func (p *parser) resolveInstance(in *instance, attr string) error {
 		if _, ok := in.attrs[f.name]; !ok || in.done[f.name] {
 			continue
 		}
-		if err := p.evalAttr(bt, in, f.name); err != nil {
+		if err := p.evalAttr(bt, in, f.name, false); err != nil {
 			diags = append(diags, wrapDiag("Invalid attribute", err, in.attrs[f.name].Range.Ptr(), in.attrs[f.name].Range.Ptr())...)
 		}
 	}
@@ -156,18 +156,25 @@ func (p *parser) resolveInstance(in *instance, attr string) error {
 	return nil
 }
 
-// evalAttr evaluates one attribute into the instance's struct.
-func (p *parser) evalAttr(bt *blockType, in *instance, name string) error {
-	key := node{kind: in.block.Type, in: in, attr: name}
-	if p.inProgress[key] {
-		return p.cycleError(key, fmt.Sprintf("reference cycle not allowed for %s", key))
+// evalAttr evaluates one attribute into the instance's struct. Like buildx,
+// only an attribute evaluated because something refers to it (mark) is
+// "in progress", so a cycle is reported where buildx reports it.
+func (p *parser) evalAttr(bt *blockType, in *instance, name string, mark bool) error {
+	if mark {
+		key := node{kind: in.block.Type, in: in, attr: name}
+		if p.inProgress[key] {
+			return p.cycleError(key, fmt.Sprintf("reference cycle not allowed for %s", key))
+		}
+		p.enter(key)
+		defer p.leave(key)
 	}
-	p.enter(key)
-	defer p.leave(key)
 	attr := in.attrs[name]
 	ectx, diags := p.prepare(attr.Expr, in.ectx, nil, true)
 	if diags.HasErrors() {
 		return diags
+	}
+	if in.done[name] {
+		return nil // evaluated meanwhile through a self reference
 	}
 	v, diags := attr.Expr.Value(ectx)
 	if !diags.HasErrors() {

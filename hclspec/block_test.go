@@ -166,12 +166,17 @@ target "a" {
 			name: "reference cycle names the chain",
 			files: hclFile(`target "a" { tags = target.b.tags }
 target "b" { tags = target.a.tags }`),
-			err: "docker-bake.hcl:2,21-34: Invalid expression; reference cycle not allowed for target.a.tags (target.a.tags -> target.b.tags -> target.a.tags)",
+			err: "docker-bake.hcl:1,21-34: Invalid expression; reference cycle not allowed for target.b.tags (target.b.tags -> target.a.tags -> target.b.tags)",
+		},
+		{
+			name:  "an attribute referring to itself",
+			files: hclFile(`target "a" { tags = target.a.tags }`),
+			err:   "docker-bake.hcl:1,21-34: Invalid expression; reference cycle not allowed for target.a.tags (target.a.tags -> target.a.tags)",
 		},
 		{
 			name:  "a whole-block self reference is a cycle, not a stack overflow",
 			files: hclFile(`target "a" { tags = [jsonencode(target.a)] }`),
-			err:   "docker-bake.hcl:1,21-43: Invalid expression; reference cycle not allowed for target.a (target.a -> target.a.tags -> target.a)",
+			err:   "docker-bake.hcl:1,21-43: Invalid expression; reference cycle not allowed for target.a (target.a -> target.a)",
 		},
 		{
 			name:  "a block type is not a value",

@@ -1,0 +1,4 @@
+target "app" {
+  matrix = { x = ["a", "b"], y = ["1"] }
+  name = "app-${y}"
+}

@@ -1,0 +1,4 @@
+target "app" {
+  matrix = { x = ["a/b"] }
+  name = "app-${x}"
+}

@@ -1,0 +1,4 @@
+target "default" {
+  tags = [NOPE]
+  args = { a = nofunc("x") }
+}

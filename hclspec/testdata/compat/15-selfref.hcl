@@ -1,0 +1,4 @@
+target "a" {
+  context = "c"
+  dockerfile = "${target.a.context}/Dockerfile"
+}

@@ -1,0 +1,4 @@
+target "e" {
+  matrix = { x = "notalist" }
+  name = "e-${x}"
+}

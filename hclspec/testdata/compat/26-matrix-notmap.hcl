@@ -1,0 +1,3 @@
+target "e" {
+  matrix = ["a"]
+}

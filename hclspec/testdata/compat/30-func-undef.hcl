@@ -1,0 +1,5 @@
+function "f" {
+  params = [x]
+  result = "${x}${NOPE}"
+}
+target "default" {}

@@ -1,0 +1,4 @@
+target "b" {
+  matrix = { x = [null] }
+  name = x
+}

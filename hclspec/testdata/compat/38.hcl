@@ -1,0 +1,5 @@
+function "f" {
+  params = [a]
+  result = a
+}
+target "t" { tags = [f()] }

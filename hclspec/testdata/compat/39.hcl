@@ -1,0 +1,7 @@
+variable "A" {
+  default = "x"
+  validation {
+    condition = null
+    error_message = "m"
+  }
+}

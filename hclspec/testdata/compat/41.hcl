@@ -1,0 +1,4 @@
+group "g" {
+  name = "x"
+  targets = ["t"]
+}

@@ -1,0 +1,1 @@
+target "a" { matrix = { v = ["x", "y"] } }

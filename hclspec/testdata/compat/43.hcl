@@ -1,0 +1,5 @@
+target "a" { tags = ["x", "y"] }
+target "b" {
+  matrix = { v = target.a.tags }
+  name = "b-${v}"
+}

@@ -1,0 +1,1 @@
+target "a" { tags = group.x.targets }

@@ -1,0 +1,1 @@
+target "a" { output = "type=docker" }

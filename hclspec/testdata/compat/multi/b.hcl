@@ -1,0 +1,7 @@
+variable "TAG" { default = "b" }
+G = "gb"
+target "app" {
+  args = { FROM = "b" }
+  platforms = ["linux/arm64"]
+}
+group "default" { targets = ["only-a"] }
