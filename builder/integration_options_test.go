@@ -48,7 +48,7 @@ COPY --from=1 /out/r /r
 
 func TestIntegrationCall(t *testing.T) {
 	dir := project(t, map[string]string{
-		"Dockerfile": "FROM scratch AS one\nARG FOO=bar\nFROM one AS two\nCOPY missing.txt /\n",
+		"Dockerfile":      "FROM scratch AS one\nARG FOO=bar\nFROM one AS two\nCOPY missing.txt /\n",
 		"lint.Dockerfile": "from scratch as Bad\n",
 	})
 	rep := build(t, dir, plan(t, `{"target":{
