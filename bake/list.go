@@ -80,7 +80,9 @@ func WriteTargetList(w io.Writer, format string, c *Config) error {
 	for _, g := range c.Groups {
 		list = append(list, entry{name: g.Name, group: g})
 	}
-	slices.SortStableFunc(list, func(a, b entry) int { return cmp.Compare(a.name, b.name) })
+	// unstable like buildx's: a group and a target of the same name come out
+	// in the order buildx's (deterministic) sort puts them
+	slices.SortFunc(list, func(a, b entry) int { return cmp.Compare(a.name, b.name) })
 
 	var tw *tabwriter.Writer
 	if format == "table" {
@@ -131,7 +133,7 @@ func WriteTargetList(w io.Writer, format string, c *Config) error {
 // table (null values as <null>) or JSON.
 func WriteVariableList(w io.Writer, format string, vars []*hclspec.Variable) error {
 	vars = slices.Clone(vars)
-	slices.SortStableFunc(vars, func(a, b *hclspec.Variable) int { return cmp.Compare(a.Name, b.Name) })
+	slices.SortFunc(vars, func(a, b *hclspec.Variable) int { return cmp.Compare(a.Name, b.Name) })
 	if format == "json" {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")

@@ -95,6 +95,10 @@ func ParseFiles(files []File, opts ParseOptions) (*Config, *hclspec.Meta, error)
 		if m != nil {
 			meta = m
 		}
+		if meta.Variables == nil {
+			// buildx lists no variables as [] once HCL is evaluated (null otherwise)
+			meta.Variables = []*hclspec.Variable{}
+		}
 		c = overlayConfig(c, hc)
 		if opts.FileRelativePaths {
 			for _, pf := range parsed {
