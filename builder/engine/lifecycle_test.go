@@ -94,7 +94,7 @@ func (helperTB) Skip(args ...any)                  { fmt.Println(args...); os.Ex
 func helperCmd(t *testing.T, what, root string, env ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "KILN_ENGINE_HELPER="+what, "KILN_TEST_ROOT="+root)
+	cmd.Env = append(os.Environ(), "KILN_ENGINE_HELPER="+what, "KILN_TEST_ROOT="+root, "KILN_TEST_OUT="+t.TempDir())
 	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr = os.Stderr
 	return cmd
