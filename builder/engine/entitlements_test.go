@@ -42,6 +42,6 @@ func TestEntitlements(t *testing.T) {
 	defer cancel()
 	_, err = e.Client().Solve(ctx, def, client.SolveOpt{LocalMounts: map[string]fsutil.FS{"base": fs}}, nil)
 	if err == nil || !strings.Contains(err.Error(), "is not allowed") {
-		t.Errorf("a solve not allowing security.insecure: error %v, want "... is not allowed"", err)
+		t.Errorf("a solve not allowing the entitlements: error %v, want \"... is not allowed\"", err)
 	}
 }
