@@ -61,6 +61,49 @@ func (d *dockerEngine) ping(ctx context.Context) error {
 	return fmt.Errorf("--load (output type=docker) needs a Docker engine, and none is reachable at %s (set DOCKER_HOST, or use an output with dest=): %w", d.host, err)
 }
 
+// containerdStore reports whether the engine keeps images in containerd
+// (it then imports OCI archives, multi-platform ones included).
+func (d *dockerEngine) containerdStore(ctx context.Context) bool {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, d.base+"/info", nil)
+	resp, err := d.client.Do(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	var info struct{ DriverStatus [][2]string }
+	if json.NewDecoder(resp.Body).Decode(&info) != nil {
+		return false
+	}
+	for _, kv := range info.DriverStatus {
+		if kv[0] == "driver-type" && kv[1] == "io.containerd.snapshotter.v1" {
+			return true
+		}
+	}
+	return false
+}
+
+// prepareLoads adapts --load outputs to the engine, as buildx does: an
+// engine with the containerd image store takes an OCI archive (so
+// multi-platform images load); a classic one takes a docker archive of a
+// single platform.
+func (d *dockerEngine) prepareLoads(ctx context.Context, reqs []*Request) error {
+	oci := d.containerdStore(ctx)
+	for _, r := range reqs {
+		for i, e := range r.Exports {
+			if !e.Load {
+				continue
+			}
+			switch {
+			case oci:
+				r.Exports[i].Type = "oci"
+			case strings.Contains(r.Attrs["platform"], ","):
+				return fmt.Errorf("target %s: docker exporter does not currently support exporting manifest lists (the Docker engine at %s does not use the containerd image store)", r.Target, d.host)
+			}
+		}
+	}
+	return nil
+}
+
 // load returns a writer whose bytes stream into `docker load`; Close
 // waits for the engine's answer.
 func (d *dockerEngine) load(target string) (io.WriteCloser, error) {

@@ -133,3 +133,40 @@ func TestIntegrationLoadWithoutDocker(t *testing.T) {
 		t.Fatalf("err = %v, want a clear no-Docker error", err)
 	}
 }
+
+// TestIntegrationLoad needs a Docker engine: KILN_TEST_DOCKER_HOST (or
+// DOCKER_HOST) naming a running dockerd, e.g. Debian's docker.io 20.10.
+func TestIntegrationLoad(t *testing.T) {
+	host := os.Getenv("KILN_TEST_DOCKER_HOST")
+	if host == "" {
+		host = os.Getenv("DOCKER_HOST")
+	}
+	if host == "" {
+		host = DefaultDockerHost
+	}
+	d, err := newDockerEngine(host)
+	if err != nil || d.ping(context.Background()) != nil {
+		t.Skip("integration: no Docker engine at " + host + " (set KILN_TEST_DOCKER_HOST)")
+	}
+	dir := project(t, map[string]string{"Dockerfile": outputsDockerfile})
+	tag := fmt.Sprintf("kiln-load-test:%d", time.Now().UnixNano())
+	node := integrationNode(t)
+	r, err := Translate("img", plan(t, `{"target":{"img":{"tags":["`+tag+`"],"output":[{"type":"docker"}]}}}`)["img"], Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Run(context.Background(), node, []*Request{r}, RunOptions{Progress: "quiet", DockerHost: host})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSucceed(t, rep)
+	req, _ := http.NewRequest(http.MethodGet, d.base+"/images/"+tag+"/json", nil)
+	resp, err := d.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("image %s not in the Docker engine after --load: %s", tag, resp.Status)
+	}
+}

@@ -72,6 +72,9 @@ func Run(ctx context.Context, node Node, reqs []*Request, o RunOptions) (*Report
 		if err := d.ping(ctx); err != nil {
 			return nil, err
 		}
+		if err := d.prepareLoads(ctx, reqs); err != nil {
+			return nil, err
+		}
 		env.docker = d
 	}
 	shared, err := newSharedLocals(ctx, reqs)
