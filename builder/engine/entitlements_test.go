@@ -45,3 +45,25 @@ func TestEntitlements(t *testing.T) {
 		t.Errorf("a solve not allowing the entitlements: error %v, want \"... is not allowed\"", err)
 	}
 }
+
+// TestEntitlementsNotAllowedByEngine: an engine started without them
+// refuses even a solve that asks.
+func TestEntitlementsNotAllowedByEngine(t *testing.T) {
+	requireEngine(t)
+	e, err := Start(context.Background(), Options{Root: t.TempDir(), Entitlements: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	st := llb.Scratch().Run(llb.Args([]string{"/true"}), llb.Security(pb.SecurityMode_INSECURE)).Root()
+	def, err := st.Marshal(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	_, err = e.Client().Solve(ctx, def, client.SolveOpt{AllowedEntitlements: []string{"security.insecure"}}, nil)
+	if err == nil || !strings.Contains(err.Error(), "security.insecure") {
+		t.Errorf("error %v, want one refusing security.insecure", err)
+	}
+}
