@@ -184,3 +184,14 @@ func TestLockHeldBySecondProcess(t *testing.T) {
 		t.Fatalf("start after release: %v: %s", err, out)
 	}
 }
+
+func TestLockHeldInSameProcess(t *testing.T) {
+	requireEngine(t)
+	root := t.TempDir()
+	startEngine(t, root)
+	_, err := Start(context.Background(), Options{Root: root})
+	var le *LockedError
+	if !errors.As(err, &le) || !strings.Contains(err.Error(), "already open in this process") {
+		t.Fatalf("second Start in one process: %v", err)
+	}
+}

@@ -24,6 +24,9 @@ type LockedError struct {
 }
 
 func (e *LockedError) Error() string {
+	if e.PID == os.Getpid() {
+		return fmt.Sprintf("kiln state directory %s is already open in this process: close that engine first", e.Root)
+	}
 	holder := "another process"
 	if e.PID > 0 {
 		holder = "process " + strconv.Itoa(e.PID)
