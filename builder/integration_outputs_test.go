@@ -146,3 +146,16 @@ func lsdir(t *testing.T, p string) []string {
 	}
 	return out
 }
+
+func TestIntegrationOCILayoutContext(t *testing.T) {
+	dir := project(t, map[string]string{
+		"Dockerfile":     outputsDockerfile,
+		"use.Dockerfile": "FROM scratch\nCOPY --from=img /hello /copied\n",
+	})
+	mustSucceed(t, build(t, dir, plan(t, `{"target":{"img": {"tags":["kiln.test/layout:v1"],"output":[{"type":"oci","dest":"layout","tar":"false"}]}}}`), Execution{Mode: FailFast}))
+	rep := build(t, dir, plan(t, `{"target":{"use": {"dockerfile":"use.Dockerfile","contexts":{"img":"oci-layout://layout:v1"},"output":[{"type":"local","dest":"out"}]}}}`), Execution{Mode: FailFast})
+	mustSucceed(t, rep)
+	if got := readFile(t, filepath.Join(dir, "out/copied")); got != "hello\n" {
+		t.Errorf("copied from the OCI layout context: %q", got)
+	}
+}
