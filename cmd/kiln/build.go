@@ -66,6 +66,11 @@ func buildDefinition(ctx context.Context, o *bakeOptions) error {
 		}
 	}
 	code := builder.PrintCallResults(os.Stdout, rep, descriptions(plan))
+	for _, oc := range rep.Outcomes {
+		if v, ok := oc.Response["frontend.result.inlinemessage"]; ok {
+			fmt.Fprintf(os.Stdout, "\n# %s\n%s\n", oc.Target, v)
+		}
+	}
 	if !quiet || rep.Failed() {
 		builder.PrintSummary(os.Stderr, rep, node.Name())
 	}
