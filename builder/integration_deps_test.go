@@ -116,3 +116,23 @@ func TestIntegrationFailingRun(t *testing.T) {
 		t.Errorf("report not failed")
 	}
 }
+
+func TestIntegrationFailFast(t *testing.T) {
+	dir := project(t, map[string]string{
+		"bad.Dockerfile":  baseStage + "FROM base\nRUN exit 4\n",
+		"slow.Dockerfile": baseStage + "FROM base\nARG N\nRUN sleep 60 && echo done > /done\nFROM scratch\nCOPY --from=1 /done /\n",
+	})
+	rep := build(t, dir, plan(t, `{"target":{
+		"bad": {"dockerfile":"bad.Dockerfile","output":[{"type":"cacheonly"}]},
+		"slow": {"dockerfile":"slow.Dockerfile","args":{"N":"`+time.Now().String()+`"},"output":[{"type":"local","dest":"slow"}]}
+	}}`), Execution{Mode: FailFast})
+	if o := outcome(t, rep, "bad"); o.Status != Failed {
+		t.Fatalf("bad: %s %v", o.Status, o.Err)
+	}
+	if o := outcome(t, rep, "slow"); o.Status != Aborted {
+		t.Errorf("slow: %s %v, want aborted by fail-fast", o.Status, o.Err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "slow")); err == nil {
+		t.Errorf("slow exported although the run failed fast")
+	}
+}
