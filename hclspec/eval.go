@@ -42,6 +42,10 @@ type parser struct {
 	seenTypes map[string]bool
 	naming    bool // block names are being evaluated: no block is referable yet
 
+	// traversals memoizes expr.Variables(): the instances of a matrix share
+	// their expressions.
+	traversals map[hcl.Expression][]hcl.Traversal
+
 	inProgress map[node]bool
 	stack      []node
 	steps      int
@@ -128,7 +132,12 @@ func (p *parser) prepare(expr hcl.Expression, ectx *hcl.EvalContext, exclude map
 	}
 
 	var refs map[string]map[string]cty.Value
-	for _, tr := range expr.Variables() {
+	trs, ok := p.traversals[expr]
+	if !ok {
+		trs = expr.Variables()
+		p.traversals[expr] = trs
+	}
+	for _, tr := range trs {
 		root := tr.RootName()
 		if exclude[root] {
 			continue

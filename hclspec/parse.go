@@ -98,6 +98,7 @@ func Parse(files []File, opts Options, val any) (*Meta, hcl.Diagnostics) {
 		funcs:      map[string]*userFunction{},
 		blocks:     map[string]map[string][]*instance{},
 		seenTypes:  map[string]bool{},
+		traversals: map[hcl.Expression][]hcl.Traversal{},
 		inProgress: map[node]bool{},
 	}
 	for _, f := range files {
