@@ -28,17 +28,18 @@ import (
 // tracing, CDI and the cloud caches: one runc worker, the dockerfile and
 // gateway frontends, bolt cache and history stores, registry and local
 // cache import/export. stop is closed to end history streams on shutdown.
-func newController(ctx context.Context, cfg *config.Config, cl *closers, stop <-chan struct{}) (*control.Controller, worker.Worker, error) {
+func newController(ctx context.Context, cfg *config.Config, cl *closers, stop <-chan struct{}) (*control.Controller, *stoppableWorker, error) {
 	sm, err := session.NewManager()
 	if err != nil {
 		return nil, nil, fmt.Errorf("session manager: %w", err)
 	}
 	hosts := resolver.NewRegistryConfig(cfg.Registries)
 
-	w, err := newWorker(ctx, cfg, hosts, cl)
+	bw, err := newWorker(ctx, cfg, hosts, cl)
 	if err != nil {
 		return nil, nil, err
 	}
+	w := &stoppableWorker{Worker: bw}
 	wc := &worker.Controller{}
 	if err := wc.Add(w); err != nil {
 		w.Close()

@@ -19,7 +19,6 @@ import (
 	"github.com/moby/buildkit/control"
 	"github.com/moby/buildkit/util/appdefaults"
 	"github.com/moby/buildkit/util/grpcerrors"
-	"github.com/moby/buildkit/worker"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthv1 "google.golang.org/grpc/health/grpc_health_v1"
@@ -51,7 +50,7 @@ type Engine struct {
 	root        string
 	lock        *stateLock
 	controller  *control.Controller
-	worker      worker.Worker
+	worker      *stoppableWorker
 	closers     *closers
 	server      *grpc.Server
 	pipe        *bufconn.Listener
@@ -176,6 +175,9 @@ func (e *Engine) Advertise(addr string) error {
 func (e *Engine) Close() error {
 	e.closeOnce.Do(func() {
 		var errs []error
+		if e.worker != nil {
+			e.worker.stopped.Store(true)
+		}
 		close(e.stop)
 		if e.client != nil {
 			e.client.Close()
@@ -184,7 +186,7 @@ func (e *Engine) Close() error {
 			e.graceful = stopServer(e.server, e.stopTimeout)
 		}
 		if e.worker != nil {
-			forgetChecksums(e.worker)
+			forgetChecksums(e.worker.Worker)
 		}
 		if e.controller != nil {
 			if err := e.controller.Close(); err != nil {
