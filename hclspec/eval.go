@@ -292,7 +292,7 @@ func (p *parser) evalGlobal(attr *hcl.Attribute) (cty.Value, error) {
 }
 
 // funcCalls lists the functions expr calls. HCL-JSON expressions hide their
-// templates, so their JSON source is read back and each string parsed.
+// strings, so their JSON source is read back and each string parsed.
 func (p *parser) funcCalls(expr hcl.Expression) ([]string, hcl.Diagnostics) {
 	var names []string
 	if node, ok := expr.(hclsyntax.Node); ok {
@@ -314,12 +314,15 @@ func (p *parser) funcCalls(expr hcl.Expression) ([]string, hcl.Diagnostics) {
 		return nil, nil
 	}
 	var walk func(any)
+	// As buildx does, each JSON string is parsed as a bare expression, not
+	// as a template: "${f(x)}" finds no call (so a JSON variable default
+	// cannot call a user function that nothing else resolved), "f(x)" does.
 	addTemplate := func(s string) {
-		tpl, diags := hclsyntax.ParseTemplate([]byte(s), rng.Filename, rng.Start)
+		e, diags := hclsyntax.ParseExpression([]byte(s), rng.Filename, rng.Start)
 		if diags.HasErrors() {
 			return
 		}
-		hclsyntax.VisitAll(tpl, func(n hclsyntax.Node) hcl.Diagnostics {
+		hclsyntax.VisitAll(e, func(n hclsyntax.Node) hcl.Diagnostics {
 			if fc, ok := n.(*hclsyntax.FunctionCallExpr); ok {
 				names = append(names, fc.Name)
 			}

@@ -217,6 +217,23 @@ variable "C" { default = "${A}" }`),
 			err: "docker-bake.hcl:3,26-32: Invalid expression; variable cycle not allowed for A (variable A -> variable B -> variable C -> variable A)",
 		},
 		{
+			name: "HCL-JSON variables: a default cannot call a user function (as in buildx)",
+			files: []File{{Name: "docker-bake.json", Data: []byte(`{
+  "function": {"f": {"params": ["x"], "result": "${x}-f"}},
+  "variable": {"X": {"default": "${f(\"a\")}"}}
+}`)}},
+			err: `docker-bake.json:3,36-37: Call to unknown function; There is no function named "f". Did you mean "or"?`,
+		},
+		{
+			name: "HCL-JSON variables, types and globals",
+			files: []File{{Name: "docker-bake.json", Data: []byte(`{
+  "variable": {"Y": {"default": "y"}, "T": {"type": "list(string)", "default": ["a"]}},
+  "G": "${upper(Y)}",
+  "target": [{"a": {"tags": ["${Y}", "${G}"], "args": {"T": "${T[0]}", "K${Y}": "v"}}}]
+}`)}},
+			want: map[string]string{"a": `{"tags":["y","Y"],"args":{"T":"a","Ky":"v"}}`},
+		},
+		{
 			name:  "undefined variable in a default",
 			files: hclFile(`variable "A" { default = NOPE }`),
 			err:   `docker-bake.hcl:1,26-30: Unknown variable; There is no variable named "NOPE".`,

@@ -1,0 +1,4 @@
+variable "A" { default = "a" }
+variable "B" {
+  description = "about ${A}"
+}
