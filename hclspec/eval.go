@@ -249,8 +249,8 @@ func (p *parser) resolveValue(name string) error {
 		p.base.Variables[name] = cty.StringVal(def)
 		return nil
 	}
-	attr, isGlobal := p.globals[name]
-	vr, isVar := p.vars[name]
+	_, isGlobal := p.globals[name]
+	_, isVar := p.vars[name]
 	if !isGlobal && !isVar {
 		return fmt.Errorf("variable %q does not exist: %w", name, errUndefined)
 	}
@@ -261,34 +261,12 @@ func (p *parser) resolveValue(name string) error {
 	p.enter(key)
 	defer p.leave(key)
 
-	var (
-		v   cty.Value
-		err error
-	)
-	if isGlobal {
-		v, err = p.evalGlobal(attr)
-	} else {
-		v, err = p.evalVariable(vr)
-	}
+	v, err := p.evalValue(name)
 	if err != nil {
 		return err
 	}
 	p.base.Variables[name] = v
 	return nil
-}
-
-// evalGlobal evaluates a top-level attribute. Globals are not overridable
-// from the environment.
-func (p *parser) evalGlobal(attr *hcl.Attribute) (cty.Value, error) {
-	ectx, diags := p.prepare(attr.Expr, p.base, nil, true)
-	if diags.HasErrors() {
-		return cty.NilVal, diags
-	}
-	v, diags := attr.Expr.Value(ectx)
-	if diags.HasErrors() {
-		return cty.NilVal, diags
-	}
-	return v, nil
 }
 
 // funcCalls lists the functions expr calls. HCL-JSON expressions hide their

@@ -139,18 +139,25 @@ func (p *parser) lookup(name string) (string, bool) {
 	return "", false
 }
 
-// evalVariable computes a declared variable's value: default, converted to
-// its type, then overridden from --var or the environment.
-func (p *parser) evalVariable(vr *variable) (cty.Value, error) {
-	name := vr.Name
-	varType, typeSpecified, diags := typeConstraint(vr.Type)
-	if diags.HasErrors() {
-		return cty.NilVal, diags
+// evalValue computes a variable's or a global's value as buildx does: a
+// global of the same name as a variable wins (and the variable's type is not
+// read), a variable's default is converted to its type, and then a declared
+// variable is overridden from --var or the environment.
+func (p *parser) evalValue(name string) (cty.Value, error) {
+	varType, typeSpecified := cty.DynamicPseudoType, false
+	vr, isVar := p.vars[name]
+	def, isGlobal := p.globals[name]
+	if !isGlobal {
+		def = vr.Default
+		var diags hcl.Diagnostics
+		varType, typeSpecified, diags = typeConstraint(vr.Type)
+		if diags.HasErrors() {
+			return cty.NilVal, diags
+		}
+		if typeSpecified {
+			vr.constraint = &varType
+		}
 	}
-	if typeSpecified {
-		vr.constraint = &varType
-	}
-	def := vr.Default
 	if def == nil {
 		if _, ok, _ := p.envOverride(name, false); !ok {
 			if typeSpecified {
@@ -178,7 +185,7 @@ func (p *parser) evalVariable(vr *variable) (cty.Value, error) {
 	}
 
 	envv, hasEnv, jsonEnv := p.envOverride(name, typeSpecified)
-	if !hasEnv {
+	if !hasEnv || !isVar {
 		return vv, nil
 	}
 	var err error

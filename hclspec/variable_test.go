@@ -131,6 +131,22 @@ G = "gb"`)},
 			want: map[string]string{"t": `{"tags":["b","gb"]}`},
 		},
 		{
+			name: "a global of a variable's name wins, and takes the environment as the variable would",
+			files: hclFile(`variable "A" {
+  type = number
+  default = 1
+}
+A = "glob"
+target "t" { args = { A = A } }`),
+			opts: Options{LookupEnv: env(map[string]string{"A": "fromenv"})},
+			want: map[string]string{"t": `{"args":{"A":"fromenv"}}`},
+			check: func(t *testing.T, c *testConfig, m *Meta) {
+				if v := m.Variables[0]; v.Type != "" || str(v.Value) != "fromenv" {
+					t.Errorf("listed as %+v (value %q)", v, str(v.Value))
+				}
+			},
+		},
+		{
 			name: "validation passes",
 			files: hclFile(`variable "PORT" {
   default = 8080

@@ -48,6 +48,7 @@ S=hello N=41 B=true L="1,2,3" ST="b,a,b" T="x,2,true" MP="a:1,b:2" OB_JSON='{"a"
 N=abc compare "20-env.hcl (N=abc)" -f 20-env.hcl --print
 L="1,x" compare "20-env.hcl (L=1,x)" -f 20-env.hcl --print
 OB=1 compare "20-env.hcl (OB=1)" -f 20-env.hcl --print
+A=fromenv compare "54.hcl (A=fromenv)" -f 54.hcl --print
 compare "35-list.hcl variables" -f 35-list.hcl --list type=variables,format=json
 compare "multi a+b+c" -f multi/a.hcl -f multi/b.hcl -f multi/c.json --print app j
 compare "multi a+b variables --var" -f multi/a.hcl -f multi/b.hcl --list type=variables,format=json --var TAG=zz
