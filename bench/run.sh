@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs `kiln bake --print` and `buildx bake --print` side by side on generated
-# bake files and prints wall time, peak RSS and the buildx/kiln ratios.
+# bake files and prints wall time, CPU time (user+sys), peak RSS and the
+# buildx/kiln ratios. CPU time is the steadier figure on a shared machine.
 #
 #   bench/run.sh [N ...]     (default: 6000 12000 targets)
 #
@@ -18,23 +19,27 @@ trap 'rm -rf "$work"' EXIT
 go build -o "$work/kiln" ./cmd/kiln
 go build -o "$work/gen" ./bench/gen
 
-# measure TOOL DIR: prints "seconds maxrss_kb"
+# measure TOOL DIR: prints "wall_seconds cpu_seconds maxrss_kb"
 measure() {
   local tool=$1 dir=$2
   (cd "$dir" && /usr/bin/time -v -o "$work/time.txt" "$tool" bake --print >/dev/null 2>"$work/err.txt") || {
     echo "$tool failed:" >&2; cat "$work/err.txt" >&2; exit 1; }
   awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, a, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + a[i]; t = s }
+              /User time \(seconds\)/ { c += $2 }
+              /System time \(seconds\)/ { c += $2 }
               /Maximum resident set size/ { m = $2 }
-              END { printf "%.3f %d\n", t, m }' "$work/time.txt"
+              END { printf "%.3f %.3f %d\n", t, c, m }' "$work/time.txt"
 }
 
-printf '%-8s %10s %10s %12s %12s %8s %8s\n' targets kiln_s buildx_s kiln_MiB buildx_MiB time_x mem_x
+printf '%-8s %8s %9s %8s %9s %9s %10s %7s %7s %7s\n' \
+  targets kiln_s buildx_s kiln_cpu buildx_cpu kiln_MiB buildx_MiB wall_x cpu_x mem_x
 for n in "${sizes[@]}"; do
   dir="$work/$n"; mkdir -p "$dir"
   "$work/gen" -targets "$n" > "$dir/docker-bake.hcl"
-  read -r kt km < <(measure "$work/kiln" "$dir")
-  read -r bt bm < <(measure "$BUILDX" "$dir")
-  awk -v n="$n" -v kt="$kt" -v bt="$bt" -v km="$km" -v bm="$bm" 'BEGIN {
-    if (kt < 0.001) kt = 0.001
-    printf "%-8s %10.3f %10.3f %12.1f %12.1f %7.1fx %7.1fx\n", n, kt, bt, km/1024, bm/1024, bt/kt, bm/km }'
+  read -r kt kc km < <(measure "$work/kiln" "$dir")
+  read -r bt bc bm < <(measure "$BUILDX" "$dir")
+  awk -v n="$n" -v kt="$kt" -v bt="$bt" -v kc="$kc" -v bc="$bc" -v km="$km" -v bm="$bm" 'BEGIN {
+    if (kt < 0.001) kt = 0.001; if (kc < 0.01) kc = 0.01
+    printf "%-8s %8.2f %9.2f %8.2f %9.2f %9.1f %10.1f %6.1fx %6.1fx %6.1fx\n",
+      n, kt, bt, kc, bc, km/1024, bm/1024, bt/kt, bc/kc, bm/km }'
 done

@@ -1,0 +1,2 @@
+variable "V" { default = target.a.tags }
+target "a" { tags = ["x"] }

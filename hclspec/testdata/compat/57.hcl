@@ -1,0 +1,3 @@
+target "a" {
+  platforms = "linux/amd64"
+}
