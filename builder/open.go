@@ -142,12 +142,16 @@ func clientOptions(spec string, opts OpenOptions) (string, []client.ClientOpt, e
 		spec = u.String()
 	}
 	var copts []client.ClientOpt
-	if opts.CACert != "" || opts.ServerName != "" {
-		sn := opts.ServerName
-		if sn == "" {
-			sn = u.Hostname()
-		}
+	sn := opts.ServerName
+	if sn == "" {
+		sn = u.Hostname()
+	}
+	switch {
+	case opts.CACert != "":
 		copts = append(copts, client.WithServerConfig(sn, opts.CACert))
+	case opts.ServerName != "" || opts.Cert != "" || opts.Key != "":
+		// TLS without a CA file: verify the server against the system's CAs.
+		copts = append(copts, client.WithServerConfigSystem(sn))
 	}
 	if opts.Cert != "" || opts.Key != "" {
 		if opts.Cert == "" || opts.Key == "" {
