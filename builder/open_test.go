@@ -169,6 +169,10 @@ func TestOpenErrors(t *testing.T) {
 		{"tcp://127.0.0.1:1", "no BuildKit answering"},
 		{"tcp://127.0.0.1:1?foo=bar", "unknown parameters"},
 		{"tcp://127.0.0.1:1?cert=c.pem", "needs both cert and key"},
+		// BuildKit's connection helpers run a command ending in `buildctl dial-stdio`.
+		{"ssh://nobody@127.0.0.1:1", "dial-stdio"},
+		{"docker-container://kiln-nonexistent", "dial-stdio"},
+		{"kube-pod://kiln-nonexistent", "dial-stdio"},
 	} {
 		n, err := Open(context.Background(), tc.spec, OpenOptions{ConnectTimeout: 10 * time.Second})
 		if err == nil {
