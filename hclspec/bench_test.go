@@ -55,3 +55,14 @@ func benchmarkParse(b *testing.B, n int) {
 		}
 	}
 }
+
+// BenchmarkSyntax is the HCL parsing alone, for comparison with Parse.
+func BenchmarkSyntax1000(b *testing.B) {
+	data := benchFile(1000)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, diags := loadFiles([]File{{Name: "docker-bake.hcl", Data: data}}); diags.HasErrors() {
+			b.Fatal(diags)
+		}
+	}
+}

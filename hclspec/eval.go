@@ -15,6 +15,24 @@ import (
 // allow missing names let HCL report it with the exact range.
 var errUndefined = errors.New("undefined")
 
+// errReported marks a variable or function whose error is already reported;
+// what depends on it fails quietly, so that each mistake is reported once.
+var errReported = errors.New("depends on an invalid value")
+
+// reportedDiag carries errReported through diagnostics; Parse drops it.
+var reportedDiag = &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid value", Detail: errReported.Error(), Extra: errReported}
+
+// withoutReported drops reportedDiag from diags.
+func withoutReported(diags hcl.Diagnostics) hcl.Diagnostics {
+	var out hcl.Diagnostics
+	for _, d := range diags {
+		if d != reportedDiag {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
 // maxSteps bounds the user-function calls of one Parse, so that a file of
 // functions calling each other several times per level (exponential in the
 // depth) fails in about a second instead of running for hours.
@@ -47,6 +65,7 @@ type parser struct {
 	traversals map[hcl.Expression][]hcl.Traversal
 
 	inProgress map[node]bool
+	failed     map[node]bool
 	stack      []node
 	steps      int
 }
@@ -255,6 +274,9 @@ func (p *parser) resolveValue(name string) error {
 		return fmt.Errorf("variable %q does not exist: %w", name, errUndefined)
 	}
 	key := node{kind: "variable", name: name}
+	if p.failed[key] {
+		return errReported
+	}
 	if p.inProgress[key] {
 		return p.cycleError(key, fmt.Sprintf("variable cycle not allowed for %s", name))
 	}
@@ -263,6 +285,7 @@ func (p *parser) resolveValue(name string) error {
 
 	v, err := p.evalValue(name)
 	if err != nil {
+		p.failed[key] = true
 		return err
 	}
 	p.base.Variables[name] = v
@@ -328,6 +351,9 @@ func (p *parser) funcCalls(expr hcl.Expression) ([]string, hcl.Diagnostics) {
 
 // wrapDiag turns an error into diagnostics, keeping diagnostics as they are.
 func wrapDiag(summary string, err error, subject, context *hcl.Range) hcl.Diagnostics {
+	if errors.Is(err, errReported) {
+		return hcl.Diagnostics{reportedDiag}
+	}
 	var diags hcl.Diagnostics
 	if errors.As(err, &diags) {
 		return diags

@@ -81,18 +81,34 @@ func (p *parser) resolveFunction(name string) error {
 		return fmt.Errorf("function %q does not exist: %w", name, errUndefined)
 	}
 	key := node{kind: "function", name: name}
+	if p.failed[key] {
+		return errReported
+	}
 	if p.inProgress[key] {
 		return p.cycleError(key, fmt.Sprintf("function cycle not allowed for %s", name))
 	}
+	fn, err := p.buildFunction(f, key)
+	if err != nil {
+		p.failed[key] = true
+		return err
+	}
+	p.base.Functions[name] = fn
+	return nil
+}
+
+// buildFunction checks a function block and builds its function once what
+// its result refers to is resolved.
+func (p *parser) buildFunction(f *userFunction, key node) (function.Function, error) {
+	name := f.Name
 	if f.Result == nil {
-		return fmt.Errorf("empty result not allowed for %s", name)
+		return function.Function{}, fmt.Errorf("empty result not allowed for %s", name)
 	}
 	if f.Params == nil {
-		return fmt.Errorf("empty params not allowed for %s", name)
+		return function.Function{}, fmt.Errorf("empty params not allowed for %s", name)
 	}
 	params, variadic, diags := f.paramNames()
 	if diags.HasErrors() {
-		return diags
+		return function.Function{}, diags
 	}
 	exclude := map[string]bool{}
 	for _, n := range params {
@@ -105,10 +121,9 @@ func (p *parser) resolveFunction(name string) error {
 	p.enter(key)
 	defer p.leave(key)
 	if _, diags := p.prepare(f.Result.Expr, p.base, exclude, false); diags.HasErrors() {
-		return diags
+		return function.Function{}, diags
 	}
-	p.base.Functions[name] = p.newFunction(params, variadic, f.Variadic != nil, f.Result.Expr)
-	return nil
+	return p.newFunction(params, variadic, f.Variadic != nil, f.Result.Expr), nil
 }
 
 // newFunction builds the cty function: the result expression evaluated in a

@@ -94,6 +94,21 @@ function "g" {
 			err: `docker-bake.hcl:3,12-25: Invalid expression; variable "NOPE" does not exist: undefined`,
 		},
 		{
+			name: "every failing function is reported once",
+			files: hclFile(`function "f" {
+  params = [x]
+}
+function "g" {
+  params = [x]
+  result = f(x)
+}
+function "h" {
+  result = 1
+}`),
+			err:  "docker-bake.hcl:2,3-15: Invalid function; empty result not allowed for f",
+			errs: []string{"docker-bake.hcl:7,10-13: Invalid function; empty params not allowed for h"},
+		},
+		{
 			name:  "unknown function",
 			files: hclFile(`target "t" { tags = [nofunc("x")] }`),
 			err:   `docker-bake.hcl:1,22-28: Call to unknown function; There is no function named "nofunc".`,

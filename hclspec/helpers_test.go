@@ -18,7 +18,8 @@ type parseCase struct {
 	// err is the expected text of the first error, as hcl.Diagnostic.Error()
 	// prints it: "file:line,col-col: Summary; Detail" (a prefix suffices).
 	err string
-	// errs are further expected error texts, each somewhere in the diagnostics.
+	// errs are the further expected error texts; with errs set, the
+	// diagnostics must hold exactly 1+len(errs) errors.
 	errs  []string
 	check func(t *testing.T, c *testConfig, m *Meta)
 }
@@ -44,6 +45,9 @@ func runParseCases(t *testing.T, cases []parseCase) {
 				}
 				if got := diags[0].Error(); !strings.HasPrefix(got, tc.err) {
 					t.Fatalf("first error:\n got %q\nwant %q", got, tc.err)
+				}
+				if len(tc.errs) > 0 && len(diags.Errs()) != 1+len(tc.errs) {
+					t.Errorf("got %d errors, want %d: %v", len(diags.Errs()), 1+len(tc.errs), diags)
 				}
 				for _, e := range tc.errs {
 					found := false

@@ -100,6 +100,7 @@ func Parse(files []File, opts Options, val any) (*Meta, hcl.Diagnostics) {
 		seenTypes:  map[string]bool{},
 		traversals: map[hcl.Expression][]hcl.Traversal{},
 		inProgress: map[node]bool{},
+		failed:     map[node]bool{},
 	}
 	for _, f := range files {
 		p.src[f.Name] = f.Data
@@ -165,12 +166,19 @@ func Parse(files []File, opts Options, val any) (*Meta, hcl.Diagnostics) {
 
 	// Evaluate, in buildx's order: variables, validations, functions, blocks, globals.
 	meta := &Meta{Renamed: map[string]map[string][]string{}}
+	// Each failing variable and function is reported (once); what depends
+	// on one fails quietly.
+	diags = nil
 	for _, name := range p.varOrder {
 		if err := p.resolveValue(name); err != nil {
 			r := p.vars[name].BodyRange
-			return nil, wrapDiag("Invalid value", err, &r, &r)
+			diags = append(diags, withoutReported(wrapDiag("Invalid value", err, &r, &r))...)
+			continue
 		}
 		meta.Variables = append(meta.Variables, p.listEntry(p.vars[name]))
+	}
+	if diags.HasErrors() {
+		return nil, diags
 	}
 	if diags := p.validateVariables(); diags.HasErrors() {
 		return nil, diags
@@ -182,8 +190,11 @@ func Parse(files []File, opts Options, val any) (*Meta, hcl.Diagnostics) {
 			if f.Params != nil {
 				subject, context = f.Params.Range.Ptr(), f.Params.Range.Ptr()
 			}
-			return nil, wrapDiag("Invalid function", err, subject, context)
+			diags = append(diags, withoutReported(wrapDiag("Invalid function", err, subject, context))...)
 		}
+	}
+	if diags.HasErrors() {
+		return nil, diags
 	}
 
 	p.blockTypes = types

@@ -250,6 +250,14 @@ variable "C" { default = "${A}" }`),
 			want: map[string]string{"a": `{"tags":["y","Y"],"args":{"T":"a","Ky":"v"}}`},
 		},
 		{
+			name: "every failing variable is reported once",
+			files: hclFile(`variable "A" { default = NOPE1 }
+variable "B" { default = "${A}-x" }
+variable "C" { default = NOPE2 }`),
+			err:  `docker-bake.hcl:1,26-31: Unknown variable; There is no variable named "NOPE1".`,
+			errs: []string{`docker-bake.hcl:3,26-31: Unknown variable; There is no variable named "NOPE2".`},
+		},
+		{
 			name:  "undefined variable in a default",
 			files: hclFile(`variable "A" { default = NOPE }`),
 			err:   `docker-bake.hcl:1,26-30: Unknown variable; There is no variable named "NOPE".`,
