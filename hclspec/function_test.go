@@ -106,7 +106,7 @@ function "h" {
   result = 1
 }`),
 			err:  "docker-bake.hcl:2,3-15: Invalid function; empty result not allowed for f",
-			errs: []string{"docker-bake.hcl:7,10-13: Invalid function; empty params not allowed for h"},
+			errs: []string{"docker-bake.hcl:8,10-13: Invalid function; empty params not allowed for h"},
 		},
 		{
 			name:  "unknown function",
