@@ -91,3 +91,16 @@ func ServerTLS(certFile, keyFile, caFile string) (*tls.Config, error) {
 	}
 	return conf, nil
 }
+
+// ChownSocket gives a unix socket address's group to gid, so members of
+// that group may use the engine without root (buildkitd's --group).
+func ChownSocket(addr string, gid int) error {
+	u, err := url.Parse(addr)
+	if err != nil || u.Scheme != "unix" {
+		return fmt.Errorf("--group applies to unix:// addresses, not %q", addr)
+	}
+	if err := os.Chown(u.Path, 0, gid); err != nil {
+		return fmt.Errorf("socket group: %w", err)
+	}
+	return nil
+}

@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -98,5 +101,31 @@ func TestCloseWithOpenStream(t *testing.T) {
 		}
 	case <-time.After(time.Minute):
 		t.Fatal("Close did not return with a session stream open")
+	}
+}
+
+func TestChownSocket(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	addr := "unix://" + filepath.Join(t.TempDir(), "s.sock")
+	l, err := Listen(addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if err := ChownSocket(addr, 65534); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(strings.TrimPrefix(addr, "unix://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := fi.Sys().(*syscall.Stat_t)
+	if st.Gid != 65534 || fi.Mode().Perm() != 0o660 {
+		t.Errorf("socket gid %d mode %v, want 65534 and 0660", st.Gid, fi.Mode().Perm())
+	}
+	if err := ChownSocket("tcp://127.0.0.1:1", 1); err == nil {
+		t.Error("ChownSocket on a tcp address: no error")
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/user"
+	"strconv"
 	"strings"
 
 	"github.com/kiln-build/kiln/builder/engine"
@@ -47,6 +49,7 @@ func runEngineServe(ctx context.Context, c *command, args []string) error {
 	tlsKey := fs.String("tlskey", "", "TLS key for tcp:// addresses")
 	tlsCA := fs.String("tlscacert", "", "CA that client certificates must be signed by (mutual TLS)")
 	ents := fs.StringArray("allow-insecure-entitlement", nil, `Entitlements builds may ask for (default "network.host" and "security.insecure")`)
+	group := fs.String("group", "", "Group (name or gid) that may use the unix sockets (default: root only)")
 	logLevel := fs.String("log-level", "", `BuildKit log level ("error" unless $KILN_LOG_LEVEL; "info", "debug")`)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -65,6 +68,14 @@ func runEngineServe(ctx context.Context, c *command, args []string) error {
 		if e != "network.host" && e != "security.insecure" && e != "device" {
 			return fmt.Errorf("--allow-insecure-entitlement: unknown entitlement %q", e)
 		}
+	}
+	gid := -1
+	if *group != "" {
+		g, err := lookupGroup(*group)
+		if err != nil {
+			return err
+		}
+		gid = g
 	}
 	tlsConf, err := engine.ServerTLS(*tlsCert, *tlsKey, *tlsCA)
 	if err != nil {
@@ -87,6 +98,11 @@ func runEngineServe(ctx context.Context, c *command, args []string) error {
 			return err
 		}
 		listeners = append(listeners, l)
+		if gid >= 0 && strings.HasPrefix(a, "unix://") {
+			if err := engine.ChownSocket(a, gid); err != nil {
+				return err
+			}
+		}
 	}
 	// Advertise the first local address: that is where other kiln
 	// processes on this machine connect when they find the state busy.
@@ -119,4 +135,16 @@ func advertised(addrs []string) string {
 		}
 	}
 	return addrs[0]
+}
+
+// lookupGroup accepts a group name or a numeric gid.
+func lookupGroup(name string) (int, error) {
+	if gid, err := strconv.Atoi(name); err == nil {
+		return gid, nil
+	}
+	g, err := user.LookupGroup(name)
+	if err != nil {
+		return 0, fmt.Errorf("--group: %w", err)
+	}
+	return strconv.Atoi(g.Gid)
 }
