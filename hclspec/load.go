@@ -10,23 +10,19 @@ import (
 // loadFiles parses each file by its extension, as buildx does: .json is
 // HCL-JSON, .hcl is HCL, anything else is tried as HCL then as HCL-JSON
 // (reporting the HCL errors if both fail). Errors of every file are returned.
-func loadFiles(files []File) ([]*hcl.File, map[string]*hcl.File, hcl.Diagnostics) {
+func loadFiles(files []File) ([]*hcl.File, hcl.Diagnostics) {
 	var (
 		out   []*hcl.File
 		diags hcl.Diagnostics
 	)
-	byName := map[string]*hcl.File{}
 	for _, f := range files {
 		hf, fdiags := loadFile(f)
 		diags = append(diags, fdiags...)
-		if hf != nil {
-			byName[f.Name] = hf
-		}
 		if hf != nil && !fdiags.HasErrors() {
 			out = append(out, hf)
 		}
 	}
-	return out, byName, diags
+	return out, diags
 }
 
 func loadFile(f File) (*hcl.File, hcl.Diagnostics) {
@@ -45,9 +41,6 @@ func loadFile(f File) (*hcl.File, hcl.Diagnostics) {
 	}
 	if jf, jdiags := hclparse.NewParser().ParseJSON(f.Data, f.Name); !jdiags.HasErrors() {
 		return jf, jdiags
-	}
-	if hf == nil {
-		hf = &hcl.File{Bytes: f.Data}
 	}
 	return hf, diags
 }

@@ -71,7 +71,7 @@ var inputsSchema = &hcl.BodySchema{
 // `hcl:"TYPE,block"` are slices of pointers to block structs (see bake.Config).
 // Diagnostics carry the source ranges of the user's text.
 func Parse(files []File, opts Options, val any) (*Meta, hcl.Diagnostics) {
-	types, typeOrder, fieldIndex, err := configBlockTypes(val)
+	types, typeOrder, err := configBlockTypes(val)
 	if err != nil {
 		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid target value", Detail: err.Error()}}
 	}
@@ -84,11 +84,39 @@ func Parse(files []File, opts Options, val any) (*Meta, hcl.Diagnostics) {
 			bt.noMtx = true
 		}
 	}
-
-	hfiles, _, diags := loadFiles(files)
+	hfiles, diags := loadFiles(files)
 	if diags.HasErrors() {
 		return nil, diags
 	}
+
+	p := newParser(opts, files)
+	blocks, diags := p.decode(mergeFiles(hfiles), typeOrder)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	meta := &Meta{Renamed: map[string]map[string][]string{}}
+	if meta.Variables, diags = p.resolveInputs(); diags.HasErrors() {
+		return nil, diags
+	}
+	p.blockTypes = types
+	insts, diags := p.expandBlocks(blocks, typeOrder, meta)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	if diags := p.evalBlocks(blocks, insts, reflect.ValueOf(val).Elem()); diags.HasErrors() {
+		return nil, diags
+	}
+	// Globals nothing referred to are evaluated last; their errors count too.
+	for _, name := range sortedKeys(p.globals) {
+		if err := p.resolveValue(name); err != nil {
+			r := p.globals[name].Range
+			return nil, wrapDiag("Invalid attribute", err, &r, &r)
+		}
+	}
+	return meta, nil
+}
+
+func newParser(opts Options, files []File) *parser {
 	p := &parser{
 		opts:       opts,
 		src:        map[string][]byte{},
@@ -105,19 +133,22 @@ func Parse(files []File, opts Options, val any) (*Meta, hcl.Diagnostics) {
 	for _, f := range files {
 		p.src[f.Name] = f.Data
 	}
-	body := mergeFiles(hfiles)
+	return p
+}
 
+// decode reads the variable and function blocks and the globals into p, and
+// returns the config blocks (of typeOrder's types) in file order.
+func (p *parser) decode(body hcl.Body, typeOrder []string) (hcl.Blocks, hcl.Diagnostics) {
 	reserved := map[string]bool{}
 	configSchema := &hcl.BodySchema{}
 	for _, t := range typeOrder {
 		reserved[t] = true
 		configSchema.Blocks = append(configSchema.Blocks, hcl.BlockHeaderSchema{Type: t, LabelNames: []string{"name"}})
 	}
-	for k := range opts.Defaults {
+	for k := range p.opts.Defaults {
 		reserved[k] = true
 	}
 
-	// Decode: variables and functions, the config blocks, then globals.
 	defs, _, diags := body.PartialContent(inputsSchema)
 	if diags.HasErrors() {
 		return nil, diags
@@ -146,6 +177,7 @@ func Parse(files []File, opts Options, val any) (*Meta, hcl.Diagnostics) {
 	if diags.HasErrors() {
 		return nil, diags
 	}
+
 	content, rest, diags := body.PartialContent(configSchema)
 	if diags.HasErrors() {
 		return nil, diags
@@ -154,28 +186,33 @@ func Parse(files []File, opts Options, val any) (*Meta, hcl.Diagnostics) {
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	attrs, adiags := rest.JustAttributes()
-	if d := filterAttrDiags(adiags, reserved, p.vars, attrs); d.HasErrors() {
-		return nil, d
+	attrs, diags := rest.JustAttributes()
+	if diags := filterAttrDiags(diags, reserved, p.vars, attrs); diags.HasErrors() {
+		return nil, diags
 	}
 	for name, a := range attrs {
 		if !reserved[name] && name != "function" {
 			p.globals[name] = a
 		}
 	}
+	return content.Blocks, nil
+}
 
-	// Evaluate, in buildx's order: variables, validations, functions, blocks, globals.
-	meta := &Meta{Renamed: map[string]map[string][]string{}}
-	// Each failing variable and function is reported (once); what depends
-	// on one fails quietly.
-	diags = nil
+// resolveInputs evaluates every variable, checks their validations, and
+// builds every user function, in buildx's order. Each failing variable and
+// function is reported once; what depends on one fails quietly.
+func (p *parser) resolveInputs() ([]*Variable, hcl.Diagnostics) {
+	var (
+		list  []*Variable
+		diags hcl.Diagnostics
+	)
 	for _, name := range p.varOrder {
 		if err := p.resolveValue(name); err != nil {
 			r := p.vars[name].BodyRange
 			diags = append(diags, withoutReported(wrapDiag("Invalid value", err, &r, &r))...)
 			continue
 		}
-		meta.Variables = append(meta.Variables, p.listEntry(p.vars[name]))
+		list = append(list, p.listEntry(p.vars[name]))
 	}
 	if diags.HasErrors() {
 		return nil, diags
@@ -193,22 +230,23 @@ func Parse(files []File, opts Options, val any) (*Meta, hcl.Diagnostics) {
 			diags = append(diags, withoutReported(wrapDiag("Invalid function", err, subject, context))...)
 		}
 	}
-	if diags.HasErrors() {
-		return nil, diags
-	}
+	return list, diags
+}
 
-	p.blockTypes = types
+// expandBlocks evaluates every block's matrix and names (no block is
+// referable yet) and records the instances under their names.
+func (p *parser) expandBlocks(blocks hcl.Blocks, typeOrder []string, meta *Meta) ([][]*instance, hcl.Diagnostics) {
 	for _, t := range typeOrder {
 		meta.Renamed[t] = map[string][]string{}
 	}
-	var blockInsts [][]*instance
 	p.naming = true
-	for _, b := range content.Blocks {
-		bt := types[b.Type]
+	defer func() { p.naming = false }()
+	all := make([][]*instance, 0, len(blocks))
+	for _, b := range blocks {
 		p.seenTypes[b.Type] = true
-		insts, d := p.expandBlock(bt, b)
-		if d.HasErrors() {
-			return nil, d
+		insts, diags := p.expandBlock(p.blockTypes[b.Type], b)
+		if diags.HasErrors() {
+			return nil, diags
 		}
 		if p.blocks[b.Type] == nil {
 			p.blocks[b.Type] = map[string][]*instance{}
@@ -217,16 +255,21 @@ func Parse(files []File, opts Options, val any) (*Meta, hcl.Diagnostics) {
 			p.blocks[b.Type][in.name] = append(p.blocks[b.Type][in.name], in)
 			meta.Renamed[b.Type][b.Labels[0]] = append(meta.Renamed[b.Type][b.Labels[0]], in.name)
 		}
-		blockInsts = append(blockInsts, insts)
+		all = append(all, insts)
 	}
-	p.naming = false
+	return all, nil
+}
 
-	diags = nil
-	rv := reflect.ValueOf(val).Elem()
-	index := map[string]map[string]int{}
-	for i, b := range content.Blocks {
+// evalBlocks evaluates every instance and stores it into cfg's slices; an
+// instance whose name is already there is merged into it with the struct's
+// Merge method (replacing it when there is none). Errors of all blocks are
+// reported.
+func (p *parser) evalBlocks(blocks hcl.Blocks, insts [][]*instance, cfg reflect.Value) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	index := map[string]map[string]int{} // type → name → position in cfg's slice
+	for i, b := range blocks {
 		var bdiags hcl.Diagnostics
-		for _, in := range blockInsts[i] {
+		for _, in := range insts[i] {
 			if err := p.resolveInstance(in, ""); err != nil {
 				bdiags = append(bdiags, wrapDiag("Invalid block", err, b.LabelRanges[0].Ptr(), b.DefRange.Ptr())...)
 			}
@@ -235,38 +278,29 @@ func Parse(files []File, opts Options, val any) (*Meta, hcl.Diagnostics) {
 			diags = append(diags, bdiags...)
 			continue
 		}
-		field := rv.Field(fieldIndex[b.Type])
+		bt := p.blockTypes[b.Type]
+		field := cfg.Field(bt.field)
 		if index[b.Type] == nil {
 			index[b.Type] = map[string]int{}
 			for j := range field.Len() {
-				index[b.Type][field.Index(j).Elem().Field(types[b.Type].label).String()] = j
+				index[b.Type][field.Index(j).Elem().Field(bt.label).String()] = j
 			}
 		}
-		for _, in := range blockInsts[i] {
-			if j, ok := index[b.Type][in.name]; ok {
-				old := field.Index(j)
-				if m := old.MethodByName("Merge"); m.IsValid() {
-					m.Call([]reflect.Value{in.out})
-				} else {
-					old.Set(in.out)
-				}
+		for _, in := range insts[i] {
+			j, ok := index[b.Type][in.name]
+			if !ok {
+				index[b.Type][in.name] = field.Len()
+				field.Set(reflect.Append(field, in.out))
 				continue
 			}
-			index[b.Type][in.name] = field.Len()
-			field.Set(reflect.Append(field, in.out))
+			if merge := field.Index(j).MethodByName("Merge"); merge.IsValid() {
+				merge.Call([]reflect.Value{in.out})
+			} else {
+				field.Index(j).Set(in.out)
+			}
 		}
 	}
-	if diags.HasErrors() {
-		return nil, diags
-	}
-
-	for _, name := range sortedKeys(p.globals) {
-		if err := p.resolveValue(name); err != nil {
-			r := p.globals[name].Range
-			return nil, wrapDiag("Invalid attribute", err, &r, &r)
-		}
-	}
-	return meta, nil
+	return diags
 }
 
 // filterAttrDiags drops the diagnostics buildx ignores when reading globals:

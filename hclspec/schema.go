@@ -30,6 +30,7 @@ var (
 // bake.Group): its label field, its attributes and their cty types.
 type blockType struct {
 	name   string // the block type, e.g. "target"
+	field  int    // index of the `hcl:"TYPE,block"` field in the config struct
 	goType reflect.Type
 	label  int // field index of the `hcl:"name,label"` field
 	attrs  []*attrField
@@ -54,15 +55,14 @@ type attrField struct {
 var blockTypeCache sync.Map // reflect.Type → *blockType (immutable once built)
 
 // configBlockTypes reads the `hcl:"TYPE,block"` fields of the struct val
-// points to and returns each block type with its field index.
-func configBlockTypes(val any) (map[string]*blockType, []string, map[string]int, error) {
+// points to and returns each block type, and the types in field order.
+func configBlockTypes(val any) (map[string]*blockType, []string, error) {
 	rv := reflect.ValueOf(val)
 	if rv.Kind() != reflect.Pointer || rv.Elem().Kind() != reflect.Struct {
-		return nil, nil, nil, fmt.Errorf("hclspec: target must be a pointer to a struct, not %T", val)
+		return nil, nil, fmt.Errorf("hclspec: target must be a pointer to a struct, not %T", val)
 	}
 	st := rv.Elem().Type()
 	types := map[string]*blockType{}
-	index := map[string]int{}
 	var order []string
 	for i := range st.NumField() {
 		f := st.Field(i)
@@ -71,19 +71,18 @@ func configBlockTypes(val any) (map[string]*blockType, []string, map[string]int,
 			continue
 		}
 		if f.Type.Kind() != reflect.Slice || f.Type.Elem().Kind() != reflect.Pointer || f.Type.Elem().Elem().Kind() != reflect.Struct {
-			return nil, nil, nil, fmt.Errorf("hclspec: field %s must be a slice of pointers to structs", f.Name)
+			return nil, nil, fmt.Errorf("hclspec: field %s must be a slice of pointers to structs", f.Name)
 		}
 		bt, err := reflectBlockType(f.Type.Elem().Elem())
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, err
 		}
-		cp := *bt
-		cp.name = parts[0]
+		cp := *bt // the cached description is shared; name, field and noMtx are per Parse
+		cp.name, cp.field = parts[0], i
 		types[parts[0]] = &cp
-		index[parts[0]] = i
 		order = append(order, parts[0])
 	}
-	return types, order, index, nil
+	return types, order, nil
 }
 
 func reflectBlockType(t reflect.Type) (*blockType, error) {
