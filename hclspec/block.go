@@ -13,7 +13,7 @@ import (
 // combination of its matrix. Attributes are evaluated on demand, once.
 type instance struct {
 	block *hcl.Block
-	attrs hcl.Attributes // the block's attributes known to its struct
+	attrs hcl.Attributes // the block's attributes (with matrix and name, never read as fields)
 	ectx  *hcl.EvalContext
 	name  string
 	out   reflect.Value // *T
