@@ -9,7 +9,6 @@ import (
 
 	"github.com/containerd/platforms"
 	"github.com/docker/buildx/util/buildflags"
-	"github.com/docker/buildx/util/urlutil"
 	"github.com/kiln-build/kiln/hclspec"
 	"github.com/pkg/errors"
 )
@@ -89,11 +88,6 @@ func LoadConfig(ctx context.Context, opts LoadOptions) (*Config, *hclspec.Meta, 
 		var err error
 		if names, err = FilesFromEnv(opts.lookupEnv()); err != nil {
 			return nil, nil, err
-		}
-	}
-	for _, n := range names {
-		if urlutil.IsRemoteURL(n) {
-			return nil, nil, errors.Errorf("remote bake file %s: kiln reads local files only", n)
 		}
 	}
 	stdin := opts.Stdin
