@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -32,6 +33,9 @@ type OpenOptions struct {
 	// ConnectTimeout bounds the first call that checks a daemon answers
 	// (default 20s).
 	ConnectTimeout time.Duration
+	// ServeAddr is where a kiln without root looks for `kiln engine serve`
+	// when asked for the embedded engine ("" means engine.DefaultServeAddr).
+	ServeAddr string
 }
 
 // DefaultSpec is the builder spec used when the user gives none.
@@ -40,7 +44,8 @@ const DefaultSpec = "embedded"
 // Open connects to the node named by spec:
 //
 //	"embedded" or ""      the BuildKit engine inside this process (needs root);
-//	                      if `kiln engine serve` holds the state directory, its socket
+//	                      if `kiln engine serve` holds the state directory, its socket;
+//	                      without root, `kiln engine serve` on its default socket if it runs
 //	"docker"              a Docker engine's built-in BuildKit ($DOCKER_HOST or /var/run/docker.sock)
 //	unix://path, tcp://host:port, docker-container://name, kube-pod://name,
 //	ssh://user@host, podman-container://, nerdctl-container://   a BuildKit daemon
@@ -82,10 +87,30 @@ func openEmbedded(ctx context.Context, opts OpenOptions) (Node, error) {
 		}
 		return renamed{Node: n, name: "embedded (kiln engine serve at " + locked.Addr + ")"}, nil
 	}
+	if errors.Is(err, engine.ErrNeedRoot) {
+		return openServed(ctx, opts, err)
+	}
 	if err != nil {
 		return nil, err
 	}
 	return embeddedNode{e}, nil
+}
+
+// openServed is the embedded engine for a kiln without root: the one
+// `kiln engine serve --group ...` runs, if its socket is there.
+func openServed(ctx context.Context, opts OpenOptions, needRoot error) (Node, error) {
+	addr := opts.ServeAddr
+	if addr == "" {
+		addr = engine.DefaultServeAddr
+	}
+	if _, err := os.Stat(strings.TrimPrefix(addr, "unix://")); err != nil {
+		return nil, needRoot
+	}
+	n, err := openRemote(ctx, addr, opts)
+	if err != nil {
+		return nil, fmt.Errorf("%w; and %s: %v", needRoot, addr, err)
+	}
+	return renamed{Node: n, name: "embedded (kiln engine serve at " + addr + ")"}, nil
 }
 
 type renamed struct {
