@@ -110,3 +110,19 @@ func alive(pid int) bool {
 	_, rest, _ := strings.Cut(string(b), ") ")
 	return !strings.HasPrefix(rest, "Z")
 }
+
+func TestBuildMountPoint(t *testing.T) {
+	for mp, want := range map[string]bool{
+		"/k/runc-overlayfs/executor/abc/rootfs":      true,
+		"/k/runc-native/cachemounts/buildkit123":     true,
+		"/k/runc-overlayfs/snapshots":                false, // an operator's volume
+		"/k/runc-overlayfs/executor":                 false,
+		"/k/other/executor/abc":                      false,
+		"/kx/runc-overlayfs/executor/abc/rootfs":     false,
+		"/elsewhere/runc-overlayfs/executor/abc/foo": false,
+	} {
+		if got := buildMountPoint(mp, "/k"); got != want {
+			t.Errorf("buildMountPoint(%q) = %v, want %v", mp, got, want)
+		}
+	}
+}

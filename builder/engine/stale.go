@@ -75,11 +75,13 @@ func deleteStaleContainers(ctx context.Context, root, runcBinary string) error {
 	return errors.Join(errs...)
 }
 
-// staleMounts lists mounts that belong to the state directory: mounted under
-// it, or (BuildKit's temporary mounts in $TMPDIR) made from its snapshots.
+// staleMounts lists the mounts BuildKit makes for a build: step root
+// filesystems and cache mounts in the worker's directories, and temporary
+// mounts in $TMPDIR made from its snapshots. Other mounts under the state
+// directory (a volume an operator put there) are left alone.
 func staleMounts(root string) ([]string, error) {
 	infos, err := mountinfo.GetMounts(func(m *mountinfo.Info) (skip, stop bool) {
-		if within(m.Mountpoint, root) {
+		if buildMountPoint(m.Mountpoint, root) {
 			return false, false
 		}
 		tmp := strings.HasPrefix(filepath.Base(m.Mountpoint), "buildkit-mount")
@@ -122,6 +124,15 @@ func removeStaleBundles(root string) {
 			os.RemoveAll(filepath.Dir(rootfs))
 		}
 	}
+}
+
+// buildMountPoint: root/runc-<snapshotter>/{executor,cachemounts}/<id>/...
+func buildMountPoint(mp, root string) bool {
+	if !within(mp, root) {
+		return false
+	}
+	parts := strings.SplitN(strings.TrimPrefix(mp, strings.TrimSuffix(root, "/")+"/"), "/", 3)
+	return len(parts) == 3 && strings.HasPrefix(parts[0], "runc-") && (parts[1] == "executor" || parts[1] == "cachemounts")
 }
 
 func within(path, root string) bool {
