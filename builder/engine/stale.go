@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
@@ -42,7 +43,16 @@ type runcContainer struct {
 // staleContainers lists runc containers whose bundle lives under root: those
 // the engine's executor created (it runs runc with the default --root).
 func staleContainers(ctx context.Context, root, runcBinary string) ([]runcContainer, error) {
-	out, err := exec.CommandContext(ctx, runcBinary, "list", "--format", "json").Output()
+	// runc list fails when a container (any engine's) goes away while it
+	// reads the state directory; that race passes on a retry.
+	var out []byte
+	var err error
+	for try := 0; try < 5; try++ {
+		if out, err = exec.CommandContext(ctx, runcBinary, "list", "--format", "json").Output(); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("runc list: %w", exitDetail(err))
 	}
