@@ -9,8 +9,7 @@ import (
 // Fast paths for the field types nearly every attribute has (string,
 // *string, []string, map[string]string, map[string]*string), taken only when
 // the value already has the exact shape; anything else goes through
-// cty/convert and gocty. They decode tens of thousands of attributes
-// without building a conversion per value.
+// cty/convert and gocty, which build a conversion per value.
 var (
 	stringType       = reflect.TypeFor[string]()
 	stringPtrType    = reflect.TypeFor[*string]()
@@ -24,37 +23,18 @@ func plainString(v cty.Value) bool {
 	return v.Type() == cty.String && v.IsKnown() && !v.IsNull() && !v.IsMarked()
 }
 
-// plainStrings reports whether v is a known tuple or list whose elements are
-// all plain strings.
-func plainStrings(v cty.Value) bool {
+// plainCollection reports whether v is a known, non-null, unmarked value of
+// one of the given kinds of collection.
+func plainCollection(v cty.Value, seq bool) bool {
 	ty := v.Type()
-	if !(ty.IsTupleType() || ty.IsListType()) || !v.IsKnown() || v.IsNull() || v.IsMarked() {
+	if seq && !(ty.IsTupleType() || ty.IsListType()) || !seq && !(ty.IsObjectType() || ty.IsMapType()) {
 		return false
 	}
-	for it := v.ElementIterator(); it.Next(); {
-		if _, e := it.Element(); !plainString(e) {
-			return false
-		}
-	}
-	return true
-}
-
-// plainStringMap reports whether v is a known object or map of plain strings.
-func plainStringMap(v cty.Value) bool {
-	ty := v.Type()
-	if !(ty.IsObjectType() || ty.IsMapType()) || !v.IsKnown() || v.IsNull() || v.IsMarked() {
-		return false
-	}
-	for it := v.ElementIterator(); it.Next(); {
-		if _, e := it.Element(); !plainString(e) {
-			return false
-		}
-	}
-	return true
+	return v.IsKnown() && !v.IsNull() && !v.IsMarked()
 }
 
 // fastDecode stores v into fv when both have a common shape; it reports
-// whether it did.
+// whether it did (fv is untouched when not).
 func fastDecode(fv reflect.Value, v cty.Value) bool {
 	switch fv.Type() {
 	case stringType:
@@ -69,36 +49,44 @@ func fastDecode(fv reflect.Value, v cty.Value) bool {
 			return true
 		}
 	case stringSliceType:
-		if plainStrings(v) {
-			out := make([]string, 0, v.LengthInt())
-			for it := v.ElementIterator(); it.Next(); {
-				_, e := it.Element()
-				out = append(out, e.AsString())
+		if !plainCollection(v, true) {
+			return false
+		}
+		out := make([]string, 0, v.LengthInt())
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			if !plainString(e) {
+				return false
 			}
-			fv.Set(reflect.ValueOf(out))
+			out = append(out, e.AsString())
+		}
+		fv.Set(reflect.ValueOf(out))
+		return true
+	case stringMapType, stringPtrMapType:
+		if !plainCollection(v, false) {
+			return false
+		}
+		n := v.LengthInt()
+		plain := make(map[string]string, n)
+		for it := v.ElementIterator(); it.Next(); {
+			k, e := it.Element()
+			if !plainString(e) {
+				return false
+			}
+			plain[k.AsString()] = e.AsString()
+		}
+		if fv.Type() == stringMapType {
+			fv.Set(reflect.ValueOf(plain))
 			return true
 		}
-	case stringMapType:
-		if plainStringMap(v) {
-			out := make(map[string]string, v.LengthInt())
-			for it := v.ElementIterator(); it.Next(); {
-				k, e := it.Element()
-				out[k.AsString()] = e.AsString()
-			}
-			fv.Set(reflect.ValueOf(out))
-			return true
+		ptrs := make(map[string]*string, n)
+		vals := make([]string, 0, n) // one allocation for all the values
+		for k, s := range plain {
+			vals = append(vals, s)
+			ptrs[k] = &vals[len(vals)-1]
 		}
-	case stringPtrMapType:
-		if plainStringMap(v) {
-			out := make(map[string]*string, v.LengthInt())
-			for it := v.ElementIterator(); it.Next(); {
-				k, e := it.Element()
-				s := e.AsString()
-				out[k.AsString()] = &s
-			}
-			fv.Set(reflect.ValueOf(out))
-			return true
-		}
+		fv.Set(reflect.ValueOf(ptrs))
+		return true
 	}
 	return false
 }
