@@ -227,6 +227,40 @@ target "app" {
 	second := e.bake(t, dir, "app").mustSucceed(t)
 	mustCached(t, second, "cache-hit-"+n)
 	mustCached(t, second, "RUN cat /marker")
+
+	// The same, read from --progress=rawjson (BuildKit's SolveStatus, a JSON
+	// object per line, as buildx prints it).
+	third := e.bake(t, dir, "--progress=rawjson", "app").mustSucceed(t)
+	cached := map[string]bool{} // vertex name → seen cached
+	for _, l := range strings.Split(third.out, "\n") {
+		if !strings.HasPrefix(l, "{") {
+			continue
+		}
+		var st struct {
+			Vertexes []struct {
+				Name   string `json:"name"`
+				Cached bool   `json:"cached"`
+			} `json:"vertexes"`
+		}
+		if err := json.Unmarshal([]byte(l), &st); err != nil {
+			t.Fatalf("rawjson line is not JSON: %v\n%s", err, l)
+		}
+		for _, v := range st.Vertexes {
+			cached[v.Name] = cached[v.Name] || v.Cached
+		}
+	}
+	found := false
+	for name, c := range cached {
+		if strings.Contains(name, "cache-hit-"+n) {
+			found = true
+			if !c {
+				t.Errorf("rawjson: step %q is never marked cached", name)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("rawjson: no step named like cache-hit-%s in:\n%s", n, tail(third.out, 20))
+	}
 }
 
 // testCacheMount checks that a RUN --mount=type=cache directory keeps its

@@ -79,6 +79,7 @@ func TestIntegrationBadInput(t *testing.T) {
 			})
 			r := e.bake(t, dir, c.target)
 			r.mustErrorNaming(t, c.target, c.errRe)
+			r.mustNotClaim(t, c.target)
 			mustNotExist(t, filepath.Join(dir, "out"))
 		})
 	}
@@ -113,6 +114,7 @@ func TestIntegrationBadInput(t *testing.T) {
 		r := e.bake(t, dir, "foreign")
 		// Say which platform cannot run, and what would make it run.
 		r.mustErrorNaming(t, "foreign", `(?i)s390x.*(emulat|qemu|binfmt)|(emulat|qemu|binfmt).*s390x`)
+		r.mustNotClaim(t, "foreign")
 		mustNotExist(t, filepath.Join(dir, "out"))
 	})
 }

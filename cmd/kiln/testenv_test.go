@@ -260,6 +260,15 @@ func (r *kilnRun) mustErrorNaming(t *testing.T, target string, re string) {
 	t.Errorf("no error line naming target %q and matching %q; error lines: %q\n%s", target, re, lines, r)
 }
 
+// mustNotClaim checks that kiln's summary does not report target as built.
+func (r *kilnRun) mustNotClaim(t *testing.T, target string) {
+	t.Helper()
+	claim := regexp.MustCompile(`(?m)^\s*` + regexp.QuoteMeta(target) + `\s+(succeeded|done|built)\b`)
+	if l := claim.FindString(r.out); l != "" {
+		t.Errorf("kiln reports %s as built (%q) though it failed", target, strings.TrimSpace(l))
+	}
+}
+
 // command returns the kiln command for args, run in dir with this env's state.
 func (e *kilnEnv) command(ctx context.Context, dir string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, kilnBin, args...)
