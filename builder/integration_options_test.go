@@ -73,3 +73,14 @@ func TestIntegrationCall(t *testing.T) {
 		t.Errorf("a --call target exported its output")
 	}
 }
+
+func TestIntegrationResources(t *testing.T) {
+	dir := project(t, map[string]string{
+		"Dockerfile": baseStage + "FROM base\nRUN mkdir /out && (cat /sys/fs/cgroup/memory.max || cat /sys/fs/cgroup/memory/memory.limit_in_bytes) > /out/memory.max\nFROM scratch\nCOPY --from=1 /out/ /\n",
+	})
+	rep := build(t, dir, plan(t, `{"target":{"limited": {"resources":{"memory":"96m"},"output":[{"type":"local","dest":"out"}]}}}`), Execution{Mode: FailFast})
+	mustSucceed(t, rep)
+	if got := strings.TrimSpace(readFile(t, filepath.Join(dir, "out/memory.max"))); got != "100663296" {
+		t.Errorf("memory.max inside RUN = %q, want 96m", got)
+	}
+}

@@ -46,7 +46,7 @@ func Translate(name string, t *bake.Target, o Options) (*Request, error) {
 		Locals:   map[string]string{},
 	}
 	steps := []func(*Request, *bake.Target, Options) error{
-		translateInputs, translateArgs, translateOptions, translateAttests,
+		translateInputs, translateArgs, translateOptions, translateResources, translateAttests,
 		translateOutputs, translateCache, translateSession,
 	}
 	for _, step := range steps {

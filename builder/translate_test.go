@@ -63,6 +63,8 @@ func TestTranslateAttrs(t *testing.T) {
 		{"network none", `{"network":"none"}`, map[string]string{"force-network-mode": "none"}, nil},
 		{"shm and ulimits", `{"shm-size":"128m","ulimits":["nofile=1024:2048","nproc=3"]}`,
 			map[string]string{"shm-size": "134217728", "ulimit": "nofile=1024:2048,nproc=3:3"}, nil},
+		{"resources", `{"resources":{"memory":"256m","memory-swap":"-1","cpu-shares":512,"cpu-quota":0,"cpuset-cpus":"0-1"}}`,
+			map[string]string{"memory": "268435456", "memswap": "-1", "cpushares": "512", "cpusetcpus": "0-1"}, []string{"cpuquota", "cpuperiod"}},
 		{"extra hosts", `{"extra-hosts":{"b.test":"10.0.0.2","a.test":"10.0.0.1,::1"}}`,
 			map[string]string{"add-hosts": "a.test=10.0.0.1,a.test=::1,b.test=10.0.0.2"}, nil},
 		{"attest", `{"attest":[{"type":"sbom"},{"type":"provenance","mode":"max"}]}`,
