@@ -19,9 +19,16 @@ fi
 step "go vet"
 go vet ./...
 
+skipping=""
+if [ "$(id -u)" -ne 0 ]; then
+  skipping="NOTE: not root: the integration tests (cmd/kiln/integration_*_test.go) SKIP; run as root to include them"
+  echo "$skipping"
+fi
+
 step "go test"
 v=()
 [ "${KILN_TEST_VERBOSE:-}" = 1 ] && v=(-v)
 # Integration tests (cmd/kiln) run real builds; the rest are fast.
 go test "${v[@]}" -count=1 -timeout 28m ./...
+[ -z "$skipping" ] || echo "$skipping"
 step "done"

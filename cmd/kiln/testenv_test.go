@@ -110,7 +110,7 @@ func requireIntegration(t *testing.T) {
 		}
 	}
 	if len(missing) > 0 {
-		msg := "integration test needs " + strings.Join(missing, ", ") + "; run `bash hack/install-deps.sh` as root"
+		msg := "integration test skipped: needs " + strings.Join(missing, ", ") + " (run the tests as root after `bash hack/install-deps.sh --test`)"
 		if os.Getenv("CI") != "" {
 			t.Fatal("CI: " + msg)
 		}
