@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/docker/buildx/util/buildflags"
+	"github.com/kiln-build/kiln/bake"
 	"github.com/moby/buildkit/frontend/subrequests/lint"
 	"github.com/moby/buildkit/frontend/subrequests/outline"
 	"github.com/moby/buildkit/frontend/subrequests/targets"
@@ -17,24 +18,31 @@ import (
 
 // PrintCallResults prints the results of --call/--check targets to w the
 // way `buildx bake` does: per target its name, description and result, in
-// name order. It returns the exit status the results call for.
-func PrintCallResults(w io.Writer, rep *Report, descriptions map[string]string) int {
+// name order; global is the --call value, whose format and ignorestatus
+// apply to every target. With format=json it prints one JSON document of
+// every target's definition and result (PrintCallResultsJSON). It returns
+// the exit status the results call for.
+func PrintCallResults(w io.Writer, rep *Report, plan *bake.Plan, global *buildflags.CallFunc) int {
+	if global != nil && global.Format == "json" {
+		return PrintCallResultsJSON(w, rep, plan, global)
+	}
 	code, sep := 0, false
 	for _, o := range rep.Outcomes {
 		r := rep.Requests[o.Target]
 		if r == nil || r.Call == nil {
 			continue
 		}
+		f := callFunc(r.Call, global)
 		if sep {
 			fmt.Fprintln(w)
 		}
 		sep = true
 		fmt.Fprintln(w, o.Target)
-		if d := descriptions[o.Target]; d != "" {
-			fmt.Fprintln(w, d)
+		if t := plan.Targets[o.Target]; t != nil && t.Description != "" {
+			fmt.Fprintln(w, t.Description)
 		}
 		fmt.Fprintln(w)
-		n, err := printCallResult(w, r.Call, o.Response, r)
+		n, err := printCallResult(w, f, o.Response)
 		if err != nil {
 			fmt.Fprintf(w, "error: %v\n", err)
 			n = 1
@@ -46,8 +54,70 @@ func PrintCallResults(w io.Writer, rep *Report, descriptions map[string]string) 
 	return code
 }
 
+// PrintCallResultsJSON prints buildx's --call=...,format=json document:
+// the plan's groups, and per target its definition ("build") and, for
+// call targets, the result under the call's name ("check" for lint).
+func PrintCallResultsJSON(w io.Writer, rep *Report, plan *bake.Plan, global *buildflags.CallFunc) int {
+	code := 0
+	results := map[string]map[string]any{}
+	for _, o := range rep.Outcomes {
+		r := rep.Requests[o.Target]
+		if r == nil || r.Call == nil {
+			continue
+		}
+		res := map[string]any{}
+		var buf bytes.Buffer
+		if n, err := printCallResult(&buf, callFunc(r.Call, global), o.Response); err != nil {
+			res["error"] = err.Error()
+			code = 1
+		} else if n != 0 && code == 0 {
+			code = n
+		}
+		m := map[string]*json.RawMessage{}
+		if err := json.Unmarshal(buf.Bytes(), &m); err == nil {
+			for k, v := range m {
+				res[k] = v
+			}
+		} else {
+			res[r.Call.Name] = json.RawMessage(buf.Bytes())
+		}
+		results[o.Target] = res
+	}
+	out := struct {
+		Group  map[string]*bake.Group    `json:"group,omitempty"`
+		Target map[string]map[string]any `json:"target"`
+	}{Group: plan.Groups, Target: map[string]map[string]any{}}
+	for name, t := range plan.Targets {
+		out.Target[name] = map[string]any{"build": t}
+		if res, ok := results[name]; ok {
+			key := rep.Requests[name].Call.Name
+			if key == "lint" {
+				key = "check"
+			}
+			out.Target[name][key] = res
+		}
+	}
+	dt, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		fmt.Fprintf(w, "error: %v\n", err)
+		return 1
+	}
+	fmt.Fprintln(w, string(dt))
+	return code
+}
+
+// callFunc is the target's call with the --call flag's format and
+// ignorestatus, as buildx applies them.
+func callFunc(c, global *buildflags.CallFunc) *buildflags.CallFunc {
+	f := *c
+	if global != nil {
+		f.Format, f.IgnoreStatus = global.Format, global.IgnoreStatus
+	}
+	return &f
+}
+
 // printCallResult is buildx's printResult for one target.
-func printCallResult(w io.Writer, f *buildflags.CallFunc, res map[string]string, r *Request) (int, error) {
+func printCallResult(w io.Writer, f *buildflags.CallFunc, res map[string]string) (int, error) {
 	switch f.Name {
 	case "outline":
 		return 0, printValue(w, outline.PrintOutline, f.Format, res)

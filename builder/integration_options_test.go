@@ -3,12 +3,15 @@ package builder
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/json"
 	"encoding/pem"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/docker/buildx/util/buildflags"
+	"github.com/kiln-build/kiln/bake"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -58,7 +61,7 @@ func TestIntegrationCall(t *testing.T) {
 	}}`), Execution{Mode: FailFast})
 	mustSucceed(t, rep)
 	var out strings.Builder
-	code := PrintCallResults(&out, rep, map[string]string{"targets": "stages of the Dockerfile"})
+	code := PrintCallResults(&out, rep, &bake.Plan{Targets: map[string]*bake.Target{"targets": {Description: "stages of the Dockerfile"}}}, nil)
 	s := out.String()
 	for _, want := range []string{"outline\n", "FOO", "targets\nstages of the Dockerfile\n", "one", "two", "check\n", "warning"} {
 		if !strings.Contains(s, want) {
@@ -71,6 +74,26 @@ func TestIntegrationCall(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "never")); err == nil {
 		t.Errorf("a --call target exported its output")
+	}
+
+	// --call=...,format=json: one document with every target's definition and result.
+	out.Reset()
+	p := &bake.Plan{Targets: map[string]*bake.Target{"outline": {}, "targets": {}, "check": {}}}
+	PrintCallResults(&out, rep, p, &buildflags.CallFunc{Name: "outline", Format: "json"})
+	var doc struct {
+		Target map[string]map[string]json.RawMessage `json:"target"`
+	}
+	if err := json.Unmarshal([]byte(out.String()), &doc); err != nil {
+		t.Fatalf("json call output: %v\n%s", err, out.String())
+	}
+	if _, ok := doc.Target["outline"]["outline"]; !ok {
+		t.Errorf("no outline result: %s", out.String())
+	}
+	if _, ok := doc.Target["check"]["check"]; !ok {
+		t.Errorf("no check result: %s", out.String())
+	}
+	if _, ok := doc.Target["targets"]["build"]; !ok {
+		t.Errorf("no build definition: %s", out.String())
 	}
 }
 

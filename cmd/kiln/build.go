@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 
+	"github.com/docker/buildx/util/buildflags"
 	"github.com/kiln-build/kiln/bake"
 	"github.com/kiln-build/kiln/builder"
 	"github.com/moby/buildkit/client"
@@ -19,6 +20,10 @@ import (
 // a summary on stderr, the metadata file, and the exit status.
 func buildDefinition(ctx context.Context, o *bakeOptions) error {
 	ex, err := builder.ParseJobs(o.jobs)
+	if err != nil {
+		return err
+	}
+	call, err := buildflags.ParseCallFunc(o.call)
 	if err != nil {
 		return err
 	}
@@ -65,7 +70,7 @@ func buildDefinition(ctx context.Context, o *bakeOptions) error {
 			return fmt.Errorf("--metadata-file: %w", err)
 		}
 	}
-	code := builder.PrintCallResults(os.Stdout, rep, descriptions(plan))
+	code := builder.PrintCallResults(os.Stdout, rep, plan, call)
 	for _, oc := range rep.Outcomes {
 		if v, ok := oc.Response["frontend.result.inlinemessage"]; ok {
 			fmt.Fprintf(os.Stdout, "\n# %s\n%s\n", oc.Target, v)
@@ -99,14 +104,6 @@ func translatePlan(plan *bake.Plan) ([]*builder.Request, error) {
 		reqs = append(reqs, r)
 	}
 	return reqs, nil
-}
-
-func descriptions(plan *bake.Plan) map[string]string {
-	out := map[string]string{}
-	for name, t := range plan.Targets {
-		out[name] = t.Description
-	}
-	return out
 }
 
 // printWarnings lists the build warnings BuildKit reported, as buildx does
