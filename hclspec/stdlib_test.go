@@ -1,8 +1,12 @@
 package hclspec
 
 import (
+	"os"
+	"regexp"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -173,5 +177,39 @@ func TestStdlibValues(t *testing.T) {
 				t.Errorf("got %q, want %q", s.AsString(), tc.want)
 			}
 		})
+	}
+}
+
+// TestStdlibNondeterministic covers the functions whose value depends on the
+// machine or the clock.
+func TestStdlibNondeterministic(t *testing.T) {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		t.Skip("no home directory")
+	}
+	ectx := &hcl.EvalContext{Functions: Stdlib()}
+	eval := func(src string) string {
+		t.Helper()
+		expr, diags := hclsyntax.ParseExpression([]byte(src), "expr.hcl", hcl.InitialPos)
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		v, diags := expr.Value(ectx)
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		return v.AsString()
+	}
+	if got := eval(`homedir()`); got != home {
+		t.Errorf("homedir() = %q, want %q", got, home)
+	}
+	if ts, err := time.Parse(time.RFC3339, eval(`timestamp()`)); err != nil || time.Since(ts) > time.Hour || ts.Location() != time.UTC {
+		t.Errorf("timestamp() = %v, %v", ts, err)
+	}
+	if u := eval(`uuidv4()`); !regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`).MatchString(u) {
+		t.Errorf("uuidv4() = %q", u)
+	}
+	if h := eval(`bcrypt("secret", 4)`); !strings.HasPrefix(h, "$2a$04$") || len(h) != 60 {
+		t.Errorf("bcrypt() = %q", h)
 	}
 }
