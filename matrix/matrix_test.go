@@ -2,12 +2,14 @@ package matrix
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
 
 func TestExpand(t *testing.T) {
@@ -84,7 +86,7 @@ func render(t *testing.T, c Combination) string {
 	for k := range c {
 		keys = append(keys, k)
 	}
-	sortStrings(keys)
+	slices.Sort(keys)
 	var parts []string
 	for _, k := range keys {
 		v := c[k]
@@ -92,11 +94,11 @@ func render(t *testing.T, c Combination) string {
 		if v.Type() == cty.String {
 			s = v.AsString()
 		} else {
-			b, err := ctyJSON(v)
+			b, err := ctyjson.Marshal(v, v.Type())
 			if err != nil {
 				t.Fatal(err)
 			}
-			s = b
+			s = string(b)
 		}
 		parts = append(parts, k+"="+s)
 	}
