@@ -13,6 +13,8 @@ type runEnv struct {
 	docker *dockerEngine
 	auth   session.Attachable
 	shared *sharedLocals
+	// provenance is the metadata provenance mode ("" or "disabled": none).
+	provenance string
 }
 
 func (e *runEnv) ref(string) string { return identity.NewID() }

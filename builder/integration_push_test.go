@@ -93,6 +93,15 @@ func TestIntegrationPush(t *testing.T) {
 			t.Errorf("metadata lacks %s: %s", k, md.String())
 		}
 	}
+	for _, p := range []string{"linux/amd64", "linux/arm64"} {
+		var prov struct {
+			BuildType string         `json:"buildType"`
+			Builder   map[string]any `json:"builder"`
+		}
+		if err := json.Unmarshal(m["img"]["buildx.build.provenance/"+p], &prov); err != nil || prov.BuildType == "" {
+			t.Errorf("buildx.build.provenance/%s: %v %s", p, err, m["img"]["buildx.build.provenance/"+p])
+		}
+	}
 	var desc struct{ MediaType, Digest string }
 	json.Unmarshal(m["img"]["containerimage.descriptor"], &desc)
 	if desc.Digest != got || !strings.Contains(desc.MediaType, "index") {

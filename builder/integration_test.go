@@ -130,7 +130,7 @@ func build(t *testing.T, dir string, targets map[string]*bake.Target, ex Executi
 		reqs = append(reqs, r)
 	}
 	var progress bytes.Buffer
-	rep, err := Run(context.Background(), node, reqs, RunOptions{Exec: ex, Progress: "plain", ProgressOut: &progress})
+	rep, err := Run(context.Background(), node, reqs, RunOptions{Exec: ex, Progress: "plain", ProgressOut: &progress, MetadataProvenance: ProvenanceMax})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,6 +27,9 @@ type RunOptions struct {
 	// Auth answers registry credential requests; nil reads the Docker
 	// config file (~/.docker/config.json, $DOCKER_CONFIG) and its helpers.
 	Auth session.Attachable
+	// MetadataProvenance is the buildx.build.provenance mode for the
+	// metadata (MetadataProvenance(); "" or "disabled": none).
+	MetadataProvenance string
 }
 
 // Report is how a run ended.
@@ -55,7 +58,7 @@ func (r *Report) FailedStep(target string) (string, []string) {
 // display, and reports each target's outcome. The error is for a run that
 // could not start; failed targets are in the report.
 func Run(ctx context.Context, node Node, reqs []*Request, o RunOptions) (*Report, error) {
-	env := &runEnv{stdout: o.Stdout, auth: o.Auth}
+	env := &runEnv{stdout: o.Stdout, auth: o.Auth, provenance: o.MetadataProvenance}
 	if env.stdout == nil {
 		env.stdout = os.Stdout
 	}

@@ -63,6 +63,9 @@ func (s *nodeSolver) Solve(ctx context.Context, r *Request, step *Step) (map[str
 		}
 	} else {
 		out["buildx.build.ref"] = fmt.Sprintf("kiln/%s/%s", strings.ReplaceAll(s.node.Name(), "/", "_"), so.Ref)
+		// Like buildx, the provenance comes from the build's history record;
+		// a node without the history API only loses that metadata key.
+		_ = recordProvenance(ctx, s.node.Client(), so.Ref, s.env.provenance, out)
 	}
 	return out, nil
 }

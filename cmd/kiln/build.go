@@ -49,13 +49,17 @@ func buildDefinition(ctx context.Context, o *bakeOptions) error {
 	if w := builder.NoOutputWarning(reqs, node.Name()); w != "" {
 		fmt.Fprintf(os.Stderr, "WARNING: %s\n", w)
 	}
-	rep, err := builder.Run(ctx, node, reqs, builder.RunOptions{
+	ro := builder.RunOptions{
 		Exec:        ex,
 		Progress:    o.progress,
 		ProgressOut: os.Stderr,
 		Stdout:      os.Stdout,
 		DockerHost:  os.Getenv("DOCKER_HOST"),
-	})
+	}
+	if o.metadataFile != "" {
+		ro.MetadataProvenance = builder.MetadataProvenance(os.LookupEnv)
+	}
+	rep, err := builder.Run(ctx, node, reqs, ro)
 	if err != nil {
 		return err
 	}
