@@ -84,6 +84,20 @@ func TestIntegrationBadInput(t *testing.T) {
 		})
 	}
 
+	t.Run("load without Docker", func(t *testing.T) {
+		if _, err := os.Stat("/var/run/docker.sock"); err == nil || os.Getenv("DOCKER_HOST") != "" {
+			t.Skip("a Docker engine may be reachable here")
+		}
+		dir := t.TempDir()
+		writeFiles(t, dir, map[string]string{
+			"Dockerfile":      "FROM base\nRUN echo load > /load\n",
+			"docker-bake.hcl": baseTarget(t, "linux/amd64") + "target \"loadme\" {\n  contexts = { base = \"target:base\" }\n}\n",
+		})
+		r := e.bake(t, dir, "--load", "loadme")
+		r.mustErrorNaming(t, "", `(?i)docker`)
+		r.mustNotClaim(t, "loadme")
+	})
+
 	t.Run("platform without emulation", func(t *testing.T) {
 		// A real s390x binary, so the RUN cannot succeed by running natively.
 		bb := filepath.Join(repoRoot(t), "testdata", "demo", "base", "busybox-s390x")
