@@ -74,17 +74,14 @@ func (s Schedule) Run(ctx context.Context, reqs []*Request) []Outcome {
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	var slots chan struct{}
-	if s.Exec.Parallel > 0 {
-		slots = make(chan struct{}, s.Exec.Parallel)
-	}
+	solver := Limit(s.Solver, s.Exec.Parallel)
 	out := make([]Outcome, len(reqs))
 	var wg sync.WaitGroup
 	for i, r := range reqs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out[i] = s.runOne(ctx, g, r, slots)
+			out[i] = s.runOne(ctx, g, solver, r)
 			if out[i].Status == Failed && s.Exec.Mode != DeferError {
 				cancel(errAborted{fmt.Errorf("aborted: target %s failed", r.Target)})
 			}
@@ -95,7 +92,7 @@ func (s Schedule) Run(ctx context.Context, reqs []*Request) []Outcome {
 	return out
 }
 
-func (s Schedule) runOne(ctx context.Context, g *graph, r *Request, slots chan struct{}) (o Outcome) {
+func (s Schedule) runOne(ctx context.Context, g *graph, solver Solver, r *Request) (o Outcome) {
 	o = Outcome{Target: r.Target}
 	name := r.Target
 	defer func() {
@@ -111,13 +108,6 @@ func (s Schedule) runOne(ctx context.Context, g *graph, r *Request, slots chan s
 	if err == nil {
 		err = firstError(inputs, g.deps[name], "aborted: dependency target failed")
 	}
-	if err == nil && slots != nil {
-		select {
-		case slots <- struct{}{}:
-		case <-ctx.Done():
-			err = errAborted{context.Cause(ctx)}
-		}
-	}
 	if err != nil {
 		o.Err, o.Status = err, NotStarted
 		if len(g.deps[name]) > 0 && isAborted(err) {
@@ -125,16 +115,8 @@ func (s Schedule) runOne(ctx context.Context, g *graph, r *Request, slots chan s
 		}
 		return o
 	}
-	var release sync.Once
-	free := func() {
-		if slots != nil {
-			release.Do(func() { <-slots })
-		}
-	}
-	defer free()
 	step := &Step{inputs: inputs, solved: func(ctx context.Context, res any) error {
 		g.solved.set(name, res)
-		free() // holding a result for others takes no slot
 		if _, err := g.done.wait(ctx, g.dependents[name]...); err != nil {
 			return errAborted{err}
 		}
@@ -147,8 +129,11 @@ func (s Schedule) runOne(ctx context.Context, g *graph, r *Request, slots chan s
 		}
 		return nil
 	}}
-	resp, err := s.Solver.Solve(ctx, r, step)
+	resp, err := solver.Solve(ctx, r, step)
+	var notStarted errNotStarted
 	switch {
+	case errors.As(err, &notStarted):
+		o.Status, o.Err = NotStarted, err
 	case err == nil:
 		o.Status, o.Response = Succeeded, resp
 	case isAborted(err) || context.Cause(ctx) != nil:
