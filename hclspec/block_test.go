@@ -205,6 +205,24 @@ target "b" {
 			err: `docker-bake.hcl:3,24-26: Missing map element; This map does not have an element with the key "a".`,
 		},
 		{
+			name: "an unknown name before any block of the type is evaluated",
+			files: hclFile(`target "def" { dockerfile = target.abc.dockerfile }
+target "abc" {
+  name = "xyz"
+  matrix = {}
+}`),
+			err: `docker-bake.hcl:1,35-39: Missing map element; This map does not have an element with the key "abc".`,
+		},
+		{
+			name: "an unknown name once a block of the type is evaluated",
+			files: hclFile(`target "abc" {
+  name = "xyz"
+  matrix = {}
+}
+target "def" { dockerfile = target.abc.dockerfile }`),
+			err: `docker-bake.hcl:5,35-39: Unsupported attribute; This object does not have an attribute named "abc".`,
+		},
+		{
 			name:  "a block type is a variable only once a block of it exists",
 			files: hclFile(`target "a" { tags = group.x.targets }`),
 			err:   `docker-bake.hcl:1,21-26: Unknown variable; There is no variable named "group".`,

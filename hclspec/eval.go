@@ -58,7 +58,11 @@ type parser struct {
 	// seenTypes are the block types met so far; as in buildx, a type is a
 	// variable only from its first block on.
 	seenTypes map[string]bool
-	naming    bool // block names are being evaluated: no block is referable yet
+	// valuedTypes are the block types of which an instance was evaluated:
+	// until then buildx's variable for the type is an empty map, so a
+	// reference to an unknown name fails as a missing map element.
+	valuedTypes map[string]bool
+	naming      bool // block names are being evaluated: no block is referable yet
 
 	// traversals memoizes expr.Variables(): the instances of a matrix share
 	// their expressions.
@@ -189,6 +193,7 @@ func (p *parser) prepare(expr hcl.Expression, ectx *hcl.EvalContext, exclude map
 			}
 			// As in buildx, the last block of that name is what a reference sees.
 			refs[root][name] = insts[len(insts)-1].value(bt)
+			p.valuedTypes[root] = true
 			continue
 		}
 		if hasVariable(ectx, root) {
@@ -207,7 +212,7 @@ func (p *parser) prepare(expr hcl.Expression, ectx *hcl.EvalContext, exclude map
 	child := ectx.NewChild()
 	child.Variables = make(map[string]cty.Value, len(refs))
 	for typ, m := range refs {
-		if p.naming {
+		if !p.valuedTypes[typ] {
 			// What buildx's context holds for a type before any block is done.
 			child.Variables[typ] = cty.MapValEmpty(cty.Map(cty.String))
 			continue

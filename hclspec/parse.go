@@ -118,17 +118,18 @@ func Parse(files []File, opts Options, val any) (*Meta, hcl.Diagnostics) {
 
 func newParser(opts Options, files []File) *parser {
 	p := &parser{
-		opts:       opts,
-		src:        map[string][]byte{},
-		base:       &hcl.EvalContext{Variables: map[string]cty.Value{}, Functions: Stdlib()},
-		vars:       map[string]*variable{},
-		globals:    map[string]*hcl.Attribute{},
-		funcs:      map[string]*userFunction{},
-		blocks:     map[string]map[string][]*instance{},
-		seenTypes:  map[string]bool{},
-		traversals: map[hcl.Expression][]hcl.Traversal{},
-		inProgress: map[node]bool{},
-		failed:     map[node]bool{},
+		opts:        opts,
+		src:         map[string][]byte{},
+		base:        &hcl.EvalContext{Variables: map[string]cty.Value{}, Functions: Stdlib()},
+		vars:        map[string]*variable{},
+		globals:     map[string]*hcl.Attribute{},
+		funcs:       map[string]*userFunction{},
+		blocks:      map[string]map[string][]*instance{},
+		seenTypes:   map[string]bool{},
+		valuedTypes: map[string]bool{},
+		traversals:  map[hcl.Expression][]hcl.Traversal{},
+		inProgress:  map[node]bool{},
+		failed:      map[node]bool{},
 	}
 	for _, f := range files {
 		p.src[f.Name] = f.Data
@@ -273,6 +274,7 @@ func (p *parser) evalBlocks(blocks hcl.Blocks, insts [][]*instance, cfg reflect.
 			if err := p.resolveInstance(in, ""); err != nil {
 				bdiags = append(bdiags, wrapDiag("Invalid block", err, b.LabelRanges[0].Ptr(), b.DefRange.Ptr())...)
 			}
+			p.valuedTypes[b.Type] = true
 		}
 		if bdiags.HasErrors() {
 			diags = append(diags, bdiags...)
