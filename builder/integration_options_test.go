@@ -5,7 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"encoding/pem"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +15,7 @@ import (
 	"github.com/docker/buildx/util/buildflags"
 	"github.com/kiln-build/kiln/bake"
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
 )
 
 func TestIntegrationRunOptions(t *testing.T) {
@@ -105,5 +108,77 @@ func TestIntegrationResources(t *testing.T) {
 	mustSucceed(t, rep)
 	if got := strings.TrimSpace(readFile(t, filepath.Join(dir, "out/memory.max"))); got != "100663296" {
 		t.Errorf("memory.max inside RUN = %q, want 96m", got)
+	}
+}
+
+// TestIntegrationSSHAgent forwards an SSH agent socket (the `default` kind
+// of ssh entry) and checks the build sees the agent's key.
+func TestIntegrationSSHAgent(t *testing.T) {
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	keyring := agent.NewKeyring()
+	if err := keyring.Add(agent.AddedKey{PrivateKey: key, Comment: "kiln-test-key"}); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() { defer c.Close(); agent.ServeAgent(keyring, c) }()
+		}
+	}()
+	// busybox has no SSH client: a small static program lists the
+	// forwarded agent's keys from inside the build.
+	dir := project(t, map[string]string{
+		"tool/go.mod": "module agentlist\n\ngo 1.22\n",
+		"tool/main.go": `package main
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net"
+	"os"
+)
+
+func main() {
+	c, err := net.Dial("unix", os.Getenv("SSH_AUTH_SOCK"))
+	if err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
+	c.Write([]byte{0, 0, 0, 1, 11}) // SSH_AGENTC_REQUEST_IDENTITIES
+	var n uint32
+	binary.Read(c, binary.BigEndian, &n)
+	b := make([]byte, n)
+	io.ReadFull(c, b)
+	os.Stdout.Write(b)
+}
+`,
+		"Dockerfile": baseStage + `FROM base
+COPY agentlist /bin/agentlist
+RUN --mount=type=ssh mkdir /out && agentlist > /out/answer
+FROM scratch
+COPY --from=1 /out/ /
+`,
+	})
+	gobuild := exec.Command("go", "build", "-o", filepath.Join(dir, "agentlist"), ".")
+	gobuild.Dir = filepath.Join(dir, "tool")
+	gobuild.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod", "GOWORK=off")
+	if out, err := gobuild.CombinedOutput(); err != nil {
+		t.Fatalf("building the agent client: %v\n%s", err, out)
+	}
+	t.Setenv("SSH_AUTH_SOCK", sock)
+	rep := build(t, dir, plan(t, `{"target":{"agent": {"ssh":[{"id":"default"}],"output":[{"type":"local","dest":"out"}]}}}`), Execution{Mode: FailFast})
+	mustSucceed(t, rep)
+	if got := readFile(t, filepath.Join(dir, "out/answer")); !strings.Contains(got, "kiln-test-key") {
+		t.Errorf("agent answer inside the build lacks the key: %q", got)
 	}
 }

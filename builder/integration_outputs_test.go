@@ -24,7 +24,7 @@ func TestIntegrationOutputs(t *testing.T) {
 		"local": {"platforms":["linux/amd64"], "output":[{"type":"local","dest":"out/local"}]},
 		"multi": {"platforms":["linux/amd64","linux/arm64"], "output":[{"type":"local","dest":"out/multi"}]},
 		"tarball": {"platforms":["linux/amd64"], "output":[{"type":"tar","dest":"out/x.tar"}]},
-		"oci": {"platforms":["linux/amd64","linux/arm64"], "tags":["kiln.test/oci:1"], "output":[{"type":"oci","dest":"out/oci","tar":"false"}]}
+		"oci": {"platforms":["linux/amd64","linux/arm64"], "tags":["kiln.test/oci:1"], "annotations":["index:org.kiln.test=yes"], "output":[{"type":"oci","dest":"out/oci","tar":"false"}]}
 	}}`), Execution{Mode: FailFast})
 	mustSucceed(t, rep)
 
@@ -56,8 +56,12 @@ func TestIntegrationOutputs(t *testing.T) {
 		Manifests []struct {
 			Platform struct{ OS, Architecture string } `json:"platform"`
 		} `json:"manifests"`
+		Annotations map[string]string `json:"annotations"`
 	}
 	decode(t, blob(dir, "out/oci", layout.Manifests[0].Digest), &index)
+	if index.Annotations["org.kiln.test"] != "yes" {
+		t.Errorf("index annotations %v", index.Annotations)
+	}
 	var plats []string
 	for _, m := range index.Manifests {
 		if m.Platform.OS == "linux" {
