@@ -28,6 +28,45 @@ func TestIntegrationServe(t *testing.T) {
 		t.Errorf("a kiln using --builder %s wrote to its own KILN_ROOT: %v", addr, ents)
 	}
 
+	t.Run("two clients at once", func(t *testing.T) {
+		dir := t.TempDir()
+		n := nonce()
+		writeFiles(t, dir, map[string]string{
+			"Dockerfile": "FROM base\nARG WHO\nRUN echo \"$WHO-" + n + "\" > /who\n",
+			"docker-bake.hcl": baseTarget(t, "linux/amd64") + `
+target "_c" {
+  contexts  = { base = "target:base" }
+  platforms = ["linux/amd64"]
+}
+target "one" {
+  inherits = ["_c"]
+  args     = { WHO = "one" }
+  output   = ["type=local,dest=out-one"]
+}
+target "two" {
+  inherits = ["_c"]
+  args     = { WHO = "two" }
+  output   = ["type=local,dest=out-two"]
+}
+`,
+		})
+		a := client.start(t, dir, client.bakeArgs("one")...)
+		b := client.start(t, dir, client.bakeArgs("two")...)
+		for _, k := range []*asyncKiln{a, b} {
+			if !k.wait(kilnTimeout) {
+				t.Fatalf("kiln did not finish within %s:\n%s", kilnTimeout, tail(k.output(), 30))
+			}
+			if k.err != nil {
+				t.Errorf("kiln %v failed: %v\n%s", k.cmd.Args[1:], k.err, tail(k.output(), 30))
+			}
+		}
+		for _, who := range []string{"one", "two"} {
+			if got := readFile(t, filepath.Join(dir, "out-"+who, "who")); got != who+"-"+n+"\n" {
+				t.Errorf("out-%s/who = %q", who, got)
+			}
+		}
+	})
+
 	t.Run("embedded kiln on the served state directory", func(t *testing.T) {
 		// The daemon holds the state directory's lock; an embedded kiln on it
 		// hands its builds to the daemon, whose cache it then sees.
