@@ -26,7 +26,7 @@ demo-print: build
 vet:
 	$(GO) vet ./...
 
-# Unit and differential tests only (no root, no engine): integration tests skip under -short.
+# go test -short: the cmd/kiln integration tests skip (builder/engine tests still run as root).
 unit:
 	$(GO) test -short ./...
 
