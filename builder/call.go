@@ -14,6 +14,7 @@ import (
 	"github.com/moby/buildkit/frontend/subrequests/outline"
 	"github.com/moby/buildkit/frontend/subrequests/targets"
 	"github.com/moby/buildkit/solver/pb"
+	"google.golang.org/protobuf/proto"
 )
 
 // PrintCallResults prints the results of --call/--check targets to w the
@@ -42,7 +43,7 @@ func PrintCallResults(w io.Writer, rep *Report, plan *bake.Plan, global *buildfl
 			fmt.Fprintln(w, t.Description)
 		}
 		fmt.Fprintln(w)
-		n, err := printCallResult(w, f, o.Response)
+		n, err := printCallResult(w, f, o.Response, r.DockerfileSource)
 		if err != nil {
 			fmt.Fprintf(w, "error: %v\n", err)
 			n = 1
@@ -67,7 +68,7 @@ func PrintCallResultsJSON(w io.Writer, rep *Report, plan *bake.Plan, global *bui
 		}
 		res := map[string]any{}
 		var buf bytes.Buffer
-		if n, err := printCallResult(&buf, callFunc(r.Call, global), o.Response); err != nil {
+		if n, err := printCallResult(&buf, callFunc(r.Call, global), o.Response, r.DockerfileSource); err != nil {
 			res["error"] = err.Error()
 			code = 1
 		} else if n != 0 && code == 0 {
@@ -117,7 +118,8 @@ func callFunc(c, global *buildflags.CallFunc) *buildflags.CallFunc {
 }
 
 // printCallResult is buildx's printResult for one target.
-func printCallResult(w io.Writer, f *buildflags.CallFunc, res map[string]string) (int, error) {
+// dockerfile names the Dockerfile in lint reports.
+func printCallResult(w io.Writer, f *buildflags.CallFunc, res map[string]string, dockerfile string) (int, error) {
 	switch f.Name {
 	case "outline":
 		return 0, printValue(w, outline.PrintOutline, f.Format, res)
@@ -137,7 +139,14 @@ func printCallResult(w io.Writer, f *buildflags.CallFunc, res map[string]string)
 				fmt.Fprintf(w, "Check complete, %d warnings have been found!\n", len(lr.Warnings))
 			}
 		}
-		source := func(si *pb.SourceInfo) *pb.SourceInfo { return si }
+		source := func(si *pb.SourceInfo) *pb.SourceInfo {
+			if si == nil || dockerfile == "" {
+				return si
+			}
+			si = proto.Clone(si).(*pb.SourceInfo)
+			si.Filename = dockerfile
+			return si
+		}
 		err := printValue(w, func(dt []byte, w io.Writer) error { return lr.PrintTo(w, source) }, f.Format, res)
 		if err != nil {
 			return 0, err

@@ -20,6 +20,9 @@ type Request struct {
 	Locals map[string]string
 	// DockerfileInline, when set, is served as the "dockerfile" mount.
 	DockerfileInline string
+	// DockerfileSource names the Dockerfile in messages as the user wrote
+	// it (context joined with dockerfile, or "inline"), as buildx does.
+	DockerfileSource string
 	// OCIStores maps a store id used in an oci-layout:// context to the
 	// OCI layout directory on this machine.
 	OCIStores map[string]string

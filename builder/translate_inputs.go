@@ -44,6 +44,10 @@ func translateInputs(r *Request, t *bake.Target, o Options) error {
 			dfPath = filepath.Base(dfPath)
 		}
 	default:
+		r.DockerfileSource = dfPath
+		if !filepath.IsAbs(dfPath) {
+			r.DockerfileSource = filepath.Join(path.Clean(ctxPath), dfPath)
+		}
 		dir := o.abs(path.Clean(ctxPath))
 		if !isDir(dir) {
 			return fmt.Errorf("unable to prepare context: path %q not found", ctxPath)
@@ -59,6 +63,7 @@ func translateInputs(r *Request, t *bake.Target, o Options) error {
 		r.DockerfileInline = *t.DockerfileInline
 		r.Locals["dockerfile"] = "" // served from memory
 		r.Attrs["dockerfilekey"] = "dockerfile"
+		r.DockerfileSource = "inline"
 		dfPath = "Dockerfile"
 	}
 	r.Attrs["filename"] = dfPath

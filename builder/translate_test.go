@@ -114,6 +114,9 @@ func TestTranslateInputs(t *testing.T) {
 	if !reflect.DeepEqual(r.Locals, want) {
 		t.Errorf("locals = %v, want %v", r.Locals, want)
 	}
+	if r.DockerfileSource != "app/sub/Dockerfile.x" {
+		t.Errorf("DockerfileSource = %q, want the path as the user wrote it", r.DockerfileSource)
+	}
 	if r.Attrs["context:context"] != "local:_context" {
 		t.Errorf("context:context = %q", r.Attrs["context:context"])
 	}
@@ -133,7 +136,7 @@ func TestTranslateInputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.DockerfileInline != "FROM scratch\n" || r.Locals["dockerfile"] != "" {
+	if r.DockerfileInline != "FROM scratch\n" || r.Locals["dockerfile"] != "" || r.DockerfileSource != "inline" {
 		t.Errorf("inline %q, dockerfile mount %q", r.DockerfileInline, r.Locals["dockerfile"])
 	}
 	for _, bad := range []string{`{"context":"missing"}`, `{"contexts":{"x":"missing"}}`, `{"context":"-"}`} {
