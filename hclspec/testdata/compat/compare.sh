@@ -37,10 +37,11 @@ print(json.dumps(d, indent=2, sort_keys=True))'
 }
 
 same=0 differ=0
+ENVS=() # KEY=VALUE for both tools
 compare() { # name, then bake args
   local name=$1; shift
-  (cd "$here" && "$BUILDX" bake "$@" >"$tmp/bx.out" 2>"$tmp/bx.err"); local brc=$?
-  (cd "$here" && "$KILN" bake "$@" >"$tmp/kl.out" 2>"$tmp/kl.err"); local krc=$?
+  env "${ENVS[@]}" "$BUILDX" bake "$@" >"$tmp/bx.out" 2>"$tmp/bx.err"; local brc=$?
+  env "${ENVS[@]}" "$KILN" bake "$@" >"$tmp/kl.out" 2>"$tmp/kl.err"; local krc=$?
   local b k
   if [ $brc -ne 0 ] || [ $krc -ne 0 ]; then
     b=$(grep -a '^ERROR' "$tmp/bx.err" | sed 's/, and [0-9]* other diagnostic(s)$//')
@@ -52,7 +53,8 @@ compare() { # name, then bake args
   if [ "$b" == "$k" ]; then same=$((same + 1)); echo "same    $name"
   else differ=$((differ + 1)); echo "DIFFER  $name"; diff <(echo "$b") <(echo "$k") | head -10 | sed 's/^/        /'; fi
 }
-for f in $(cd "$here" && ls *.hcl *.json); do
+cd "$here" || exit 1
+for f in *.hcl *.json; do
   # shellcheck disable=SC2086
   compare "$f" -f "$f" --print ${args[$f]:-}
 done
@@ -64,4 +66,20 @@ A=fromenv compare "54.hcl (A=fromenv)" -f 54.hcl --print
 compare "35-list.hcl variables" -f 35-list.hcl --list type=variables,format=json
 compare "multi a+b+c" -f multi/a.hcl -f multi/b.hcl -f multi/c.json --print app j
 compare "multi a+b variables --var" -f multi/a.hcl -f multi/b.hcl --list type=variables,format=json --var TAG=zz
+# buildx/: the bake files of buildx v0.38.2's bake/hcl_test.go (Apache-2.0),
+# one directory per test (or per file of a test): .files lists the -f files,
+# .env the environment; every target (as buildx lists them) is printed.
+for d in "$here"/buildx/*/; do
+  name=$(basename "$d")
+  fargs=(); for f in $(cat "$d/.files"); do fargs+=(-f "$f"); done
+  ENVS=(); [ -f "$d/.env" ] && while read -r e; do [ -n "$e" ] && ENVS+=("$e"); done <"$d/.env"
+  cd "$d" || exit 1
+  targets=$(env "${ENVS[@]}" "$BUILDX" bake "${fargs[@]}" --list type=targets,format=json 2>/dev/null |
+    python3 -c 'import json, sys
+try: print(" ".join(t["name"] for t in json.load(sys.stdin)))
+except Exception: pass')
+  # shellcheck disable=SC2086
+  compare "buildx/$name" "${fargs[@]}" --print $targets
+done
+ENVS=()
 echo "same: $same, differ: $differ"

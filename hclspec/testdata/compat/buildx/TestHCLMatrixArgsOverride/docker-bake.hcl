@@ -1,0 +1,15 @@
+
+	variable "ABC" {
+		default = "def"
+	}
+
+	target "bar" {
+		matrix = {
+			aa = split(",", ABC)
+		}
+		name = "bar-${aa}"
+		args = {
+			foo = aa
+		}
+	}
+	

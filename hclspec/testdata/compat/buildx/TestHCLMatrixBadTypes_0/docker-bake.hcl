@@ -1,0 +1,5 @@
+
+		target "default" {
+			matrix = "test"
+		}
+		

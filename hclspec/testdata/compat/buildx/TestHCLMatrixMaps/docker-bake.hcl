@@ -1,0 +1,20 @@
+
+	target "foo" {
+		matrix = {
+			aa = [
+				{
+					foo = "aa"
+					bar = "bb"
+				},
+				{
+					foo = "cc"
+					bar = "dd"
+				}
+			]
+		}
+		name = aa.foo
+		args = {
+			target = "val${aa.bar}"
+		}
+	}
+	

@@ -1,0 +1,7 @@
+
+		group "foo" {
+			matrix = {
+				name = ["x", "y"]
+			}
+		}
+		

@@ -1,0 +1,13 @@
+
+		target "x" {
+			name = "y"
+			matrix = {}
+			dockerfile = "foo"
+		}
+
+		target "x" {
+			name = "z"
+			matrix = {}
+			dockerfile = "bar"
+		}
+		

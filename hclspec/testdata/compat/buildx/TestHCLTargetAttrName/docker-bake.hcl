@@ -1,0 +1,5 @@
+
+		target "foo" {
+			dockerfile = target.foo.name
+		}
+		

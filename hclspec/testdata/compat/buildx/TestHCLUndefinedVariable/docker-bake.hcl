@@ -1,0 +1,5 @@
+
+		target "app" {
+			dockerfile = "${FOO}${FOO}"
+		}
+		
