@@ -2,14 +2,15 @@ package builder
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"strings"
 	"sync"
 
 	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/solver/pb"
 	"github.com/moby/buildkit/util/progress/progressui"
 	digest "github.com/opencontainers/go-digest"
+	"google.golang.org/protobuf/proto"
 )
 
 // Progress shows the solves of a run in one BuildKit progress display,
@@ -137,14 +138,27 @@ func (p *Progress) record(target string, st *client.SolveStatus) {
 }
 
 // prefixed copies st with vertex names prefixed by the target, as buildx
-// shows several targets in one display.
+// shows several targets in one display ("[app] RUN x", "[app internal] ...").
 func prefixed(target string, st *client.SolveStatus) *client.SolveStatus {
 	out := *st
 	out.Vertexes = make([]*client.Vertex, len(st.Vertexes))
 	for i, v := range st.Vertexes {
 		vv := *v
-		vv.Name = fmt.Sprintf("[%s] %s", target, v.Name)
+		vv.Name = addPrefix(target, v.Name)
+		if v.ProgressGroup != nil {
+			pg := proto.Clone(v.ProgressGroup).(*pb.ProgressGroup)
+			pg.Name = addPrefix(target, pg.Name)
+			vv.ProgressGroup = pg
+		}
 		out.Vertexes[i] = &vv
 	}
 	return &out
+}
+
+// addPrefix is buildx's: a name that starts with a bracket shares it.
+func addPrefix(pfx, name string) string {
+	if strings.HasPrefix(name, "[") {
+		return "[" + pfx + " " + name[1:]
+	}
+	return "[" + pfx + "] " + name
 }

@@ -22,6 +22,7 @@ func TestProgressPrefixesAndKeepsFailedStepLog(t *testing.T) {
 	for _, target := range []string{"app", "lib"} {
 		ch := p.Channel(target)
 		ch <- &client.SolveStatus{Vertexes: []*client.Vertex{{Digest: ok, Name: "RUN true", Started: &now, Completed: &now}}}
+		ch <- &client.SolveStatus{Vertexes: []*client.Vertex{{Digest: digest.FromString("i" + target), Name: "[internal] load .dockerignore", Started: &now, Completed: &now}}}
 		if target == "lib" {
 			ch <- &client.SolveStatus{Vertexes: []*client.Vertex{{Digest: bad, Name: "RUN make", Started: &now}}}
 			ch <- &client.SolveStatus{Logs: []*client.VertexLog{{Vertex: bad, Data: []byte("compiling\nerror: no rule"), Timestamp: now}}}
@@ -32,7 +33,7 @@ func TestProgressPrefixesAndKeepsFailedStepLog(t *testing.T) {
 	if _, err := p.Wait(); err != nil {
 		t.Fatal(err)
 	}
-	if s := out.String(); !strings.Contains(s, "[app] RUN true") || !strings.Contains(s, "[lib] RUN make") {
+	if s := out.String(); !strings.Contains(s, "[app] RUN true") || !strings.Contains(s, "[lib] RUN make") || !strings.Contains(s, "[app internal] load .dockerignore") {
 		t.Errorf("display lacks target prefixes:\n%s", s)
 	}
 	step, log := p.FailedStep("lib")

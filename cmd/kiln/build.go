@@ -74,10 +74,13 @@ func buildDefinition(ctx context.Context, o *bakeOptions) error {
 			return fmt.Errorf("--metadata-file: %w", err)
 		}
 	}
-	code := builder.PrintCallResults(os.Stdout, rep, plan, call)
-	for _, oc := range rep.Outcomes {
-		if v, ok := oc.Response["frontend.result.inlinemessage"]; ok {
-			fmt.Fprintf(os.Stdout, "\n# %s\n%s\n", oc.Target, v)
+	code := 0
+	if !rep.Failed() { // as buildx: results only when every target ran
+		code = builder.PrintCallResults(os.Stdout, rep, plan, call)
+		for _, oc := range rep.Outcomes {
+			if v, ok := oc.Response["frontend.result.inlinemessage"]; ok {
+				fmt.Fprintf(os.Stdout, "\n# %s\n%s\n", oc.Target, v)
+			}
 		}
 	}
 	if !quiet || rep.Failed() {
