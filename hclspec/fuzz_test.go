@@ -7,10 +7,14 @@ import (
 )
 
 // FuzzParse loads and evaluates arbitrary bytes as an HCL file and as an
-// HCL-JSON file: it must neither panic nor hang. Seeds are the files under
-// testdata/seeds and the corpus under testdata/fuzz/FuzzParse.
+// HCL-JSON file: it must neither panic nor hang. Seeds are the compat cases
+// (testdata/compat) and the corpus under testdata/fuzz/FuzzParse.
 func FuzzParse(f *testing.F) {
-	seeds, _ := filepath.Glob(filepath.Join("testdata", "seeds", "*"))
+	var seeds []string
+	for _, pattern := range []string{"*.hcl", "*.json", "*/*.hcl", "*/*.json", "buildx/*/*"} {
+		m, _ := filepath.Glob(filepath.Join("testdata", "compat", pattern))
+		seeds = append(seeds, m...)
+	}
 	for _, s := range seeds {
 		data, err := os.ReadFile(s)
 		if err != nil {

@@ -1,4 +1,0 @@
-variable "A" { default = "${B}" }
-variable "B" { default = "${C}" }
-variable "C" { default = "${A}" }
-target "default" {}

@@ -1,2 +1,0 @@
-target "a" { tags = target.b.tags }
-target "b" { tags = target.a.tags }

@@ -1,4 +1,0 @@
-target "app" {
-  matrix = { x = ["a/b"] }
-  name = "app-${x}"
-}

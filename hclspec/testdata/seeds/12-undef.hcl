@@ -1,4 +1,0 @@
-target "default" {
-  tags = [NOPE]
-  args = { a = nofunc("x") }
-}

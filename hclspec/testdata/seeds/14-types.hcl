@@ -1,5 +1,0 @@
-variable "N" {
-  type = number
-  default = "abc"
-}
-target "default" {}

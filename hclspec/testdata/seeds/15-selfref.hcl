@@ -1,4 +1,0 @@
-target "a" {
-  context = "c"
-  dockerfile = "${target.a.context}/Dockerfile"
-}

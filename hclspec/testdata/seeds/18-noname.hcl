@@ -1,3 +1,0 @@
-target "a" {
-  name = "x"
-}

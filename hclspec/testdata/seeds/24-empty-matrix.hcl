@@ -1,6 +1,0 @@
-target "e" {
-  matrix = { x = [] }
-  name = "e-${x}"
-}
-target "f" { tags = ["f"] }
-group "default" { targets = ["e", "f"] }

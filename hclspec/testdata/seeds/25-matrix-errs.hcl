@@ -1,4 +1,0 @@
-target "e" {
-  matrix = { x = "notalist" }
-  name = "e-${x}"
-}

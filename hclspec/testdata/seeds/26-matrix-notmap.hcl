@@ -1,3 +1,0 @@
-target "e" {
-  matrix = ["a"]
-}

@@ -1,6 +1,0 @@
-function "f" {
-  params = [x]
-  result = x
-  extra = 1
-}
-target "default" {}

@@ -1,4 +1,0 @@
-function "f" {
-  params = [x]
-}
-target "default" {}

@@ -1,5 +1,0 @@
-function "f" {
-  params = [x]
-  result = "${x}${NOPE}"
-}
-target "default" {}

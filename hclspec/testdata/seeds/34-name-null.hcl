@@ -1,4 +1,0 @@
-target "b" {
-  matrix = { x = [null] }
-  name = x
-}

@@ -1,1 +1,0 @@
-target "a" { tags = group.x.targets }

@@ -1,5 +1,0 @@
-target "a" {
-  matrix = { v = group.g.targets }
- name = v
-}
-group "g" { targets = ["x"] }
