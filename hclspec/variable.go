@@ -42,11 +42,10 @@ var variableBlockSchema = &hcl.BodySchema{
 	Blocks:     []hcl.BlockHeaderSchema{{Type: "validation"}},
 }
 
+// validationBlockSchema: both attributes are optional, as in buildx (an
+// absent one is a null value: a failed check or a generic message).
 var validationBlockSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{
-		{Name: "condition", Required: true},
-		{Name: "error_message", Required: true},
-	},
+	Attributes: []hcl.AttributeSchema{{Name: "condition"}, {Name: "error_message"}},
 }
 
 // decodeVariableBlock reads a variable block; unknown attributes are ignored,
@@ -79,11 +78,19 @@ func decodeVariableBlock(block *hcl.Block) (*variable, hcl.Diagnostics) {
 			continue
 		}
 		v.Validations = append(v.Validations, &validation{
-			Condition:    vc.Attributes["condition"].Expr,
-			ErrorMessage: vc.Attributes["error_message"].Expr,
+			Condition:    attrExpr(vc.Attributes["condition"], b.Body),
+			ErrorMessage: attrExpr(vc.Attributes["error_message"], b.Body),
 		})
 	}
 	return v, diags
+}
+
+// attrExpr is attr's expression, or a null standing where it is missing.
+func attrExpr(attr *hcl.Attribute, body hcl.Body) hcl.Expression {
+	if attr == nil {
+		return hcl.StaticExpr(cty.NullVal(cty.DynamicPseudoType), body.MissingItemRange())
+	}
+	return attr.Expr
 }
 
 func unsuitable(expr hcl.Expression, err error) *hcl.Diagnostic {

@@ -186,6 +186,40 @@ target "t" { args = { P = PORT } }`),
 			err: "docker-bake.hcl:4,17-21: Invalid condition result; Condition expression must return either true or false, not null.",
 		},
 		{
+			name: "a validation without condition fails as null",
+			files: hclFile(`variable "A" {
+  default = "a"
+  validation {
+    error_message = "x"
+  }
+}`),
+			err: "docker-bake.hcl:3,14-14: Invalid condition result; Condition expression must return either true or false, not null.",
+		},
+		{
+			name: "a validation without error message",
+			files: hclFile(`variable "A" {
+  default = "a"
+  validation {
+    condition = false
+  }
+}`),
+			err: "docker-bake.hcl:4,17-22: Validation failed; This check failed, but has an invalid error message.",
+		},
+		{
+			name: "unknown attributes and blocks in a variable are ignored, not in a validation",
+			files: hclFile(`variable "A" {
+  default = "a"
+  foo = 1
+  bar {}
+  validation {
+    condition = true
+    error_message = "x"
+    extra = 1
+  }
+}`),
+			err: `docker-bake.hcl:8,5-10: Unsupported argument; An argument named "extra" is not expected here.`,
+		},
+		{
 			name:  "typed default of the wrong type",
 			files: hclFile("variable \"N\" {\n  type = number\n  default = \"abc\"\n}"),
 			err:   "docker-bake.hcl:1,14-14: Invalid value; invalid type number for variable N default value: a number is required",

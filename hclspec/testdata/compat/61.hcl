@@ -1,0 +1,6 @@
+variable "A" {
+  default = "a"
+  validation {
+    condition = true
+  }
+}

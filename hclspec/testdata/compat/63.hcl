@@ -1,0 +1,5 @@
+variable "A" {
+  default = "a"
+  description = 5
+}
+target "default" {}

@@ -1,0 +1,7 @@
+variable "A" {
+  default = "a"
+  validation {
+    error_message = "x"
+  }
+}
+target "default" {}

@@ -1,0 +1,7 @@
+variable "A" {
+  default = "a"
+  validation {
+    condition = false
+  }
+}
+target "default" {}
