@@ -33,6 +33,9 @@ func (s *nodeSolver) Solve(ctx context.Context, r *Request, step *Step) (map[str
 		release()
 		return nil, err
 	}
+	// The solve's own attributes name the inputs too (they are what the
+	// build history and provenance record), as in buildx.
+	so.FrontendAttrs = maps.Clone(req.FrontendOpt)
 	so.Frontend = ""
 	var meta map[string][]byte
 	resp, err := s.node.Client().Build(ctx, so, "kiln", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
@@ -94,6 +97,9 @@ func useDeps(ctx context.Context, req *gateway.SolveRequest, r *Request, inputs 
 			return fmt.Errorf("context %s: no result from target %s", name, dep)
 		}
 		key := "context:" + name
+		// buildx names the input after its result key, "<node index>-<target>":
+		// the same name keeps provenance identical to a single-node buildx.
+		input := "0-" + dep
 		add := func(input, attr string, ref gateway.Reference, cfgKey string) error {
 			st := llb.Scratch()
 			if ref != nil {
@@ -122,14 +128,14 @@ func useDeps(ctx context.Context, req *gateway.SolveRequest, r *Request, inputs 
 		}
 		if len(res.Refs) > 0 {
 			for p, ref := range res.Refs {
-				if err := add(dep+"::"+p, key+"::"+p, ref, exptypes.ExporterImageConfigKey+"/"+p); err != nil {
+				if err := add(input+"::"+p, key+"::"+p, ref, exptypes.ExporterImageConfigKey+"/"+p); err != nil {
 					return err
 				}
 			}
 			delete(req.FrontendOpt, key)
 		}
 		if res.Ref != nil {
-			if err := add(dep, key, res.Ref, exptypes.ExporterImageConfigKey); err != nil {
+			if err := add(input, key, res.Ref, exptypes.ExporterImageConfigKey); err != nil {
 				return err
 			}
 		}

@@ -41,6 +41,7 @@ func buildDefinition(ctx context.Context, o *bakeOptions) error {
 	if err != nil {
 		return err
 	}
+	builder.AddGitInfo(ctx, reqs, os.LookupEnv)
 	node, err := builder.Open(ctx, o.builder, builder.OpenOptions{})
 	if err != nil {
 		return err

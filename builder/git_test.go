@@ -1,0 +1,75 @@
+package builder
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+func TestAddGitInfo(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("needs git")
+	}
+	repo := t.TempDir()
+	os.MkdirAll(filepath.Join(repo, "svc/api"), 0o755)
+	os.WriteFile(filepath.Join(repo, "svc/api/Dockerfile"), []byte("FROM scratch\n"), 0o644)
+	run := func(args ...string) string {
+		out, err := exec.Command("git", append([]string{"-C", repo, "-c", "user.name=k", "-c", "user.email=k@k"}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	run("init", "-q")
+	run("add", ".")
+	run("commit", "-q", "-m", "x")
+	run("remote", "add", "origin", "https://example.test/kiln.git")
+	sha, _ := git(context.Background(), repo, "rev-parse", "HEAD")
+
+	translate := func() *Request {
+		r, err := Translate("api", target(t, `{"context":"svc/api","contexts":{"up":"svc"}}`), Options{Dir: repo})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	env := func(m map[string]string) func(string) (string, bool) {
+		return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+	}
+	r := translate()
+	AddGitInfo(context.Background(), []*Request{r}, env(nil))
+	want := map[string]string{
+		"vcs:revision":            sha,
+		"vcs:source":              "https://example.test/kiln.git",
+		"vcs:localdir:context":    "svc/api",
+		"vcs:localdir:dockerfile": "svc/api",
+		"vcs:localdir:up":         "svc",
+	}
+	for k, v := range want {
+		if r.Attrs[k] != v {
+			t.Errorf("%s = %q, want %q", k, r.Attrs[k], v)
+		}
+	}
+	if _, ok := r.Attrs["label:org.opencontainers.image.revision"]; ok {
+		t.Errorf("labels set without BUILDX_GIT_LABELS")
+	}
+
+	r = translate()
+	os.WriteFile(filepath.Join(repo, "new"), []byte("x"), 0o644)
+	AddGitInfo(context.Background(), []*Request{r}, env(map[string]string{"BUILDX_GIT_LABELS": "1", "BUILDX_GIT_INFO": "0", "BUILDX_GIT_CHECK_DIRTY": "1"}))
+	if r.Attrs["label:org.opencontainers.image.revision"] != sha+"-dirty" || r.Attrs["label:com.docker.image.source.entrypoint"] != "svc/api/Dockerfile" {
+		t.Errorf("labels %v", r.Attrs)
+	}
+	if _, ok := r.Attrs["vcs:revision"]; ok {
+		t.Errorf("vcs attributes set with BUILDX_GIT_INFO=0")
+	}
+
+	// Outside a checkout nothing is added.
+	r, _ = Translate("x", target(t, `{}`), Options{Dir: t.TempDir()})
+	AddGitInfo(context.Background(), []*Request{r}, env(nil))
+	if _, ok := r.Attrs["vcs:revision"]; ok {
+		t.Errorf("vcs attributes outside a checkout: %v", r.Attrs)
+	}
+}
