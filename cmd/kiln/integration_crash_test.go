@@ -59,8 +59,8 @@ target "app" {
 		t.Fatal(err)
 	}
 	a.wait(time.Minute)
-	t.Logf("left behind by kill -9: runc containers %v, mounts %v",
-		runcContainersUnder(t, e.root), mountsUnder(e.root))
+	t.Logf("left behind by kill -9: runc containers %v, processes %v, mounts %v",
+		runcContainersUnder(t, e.root), processesMatching("sleeping-$((1+1))-"+n), mountsUnder(e.root))
 
 	t.Run("next run recovers", func(t *testing.T) {
 		r := e.with("SLEEP=0").bake(t, dir, "app").mustSucceed(t)
@@ -70,6 +70,9 @@ target "app" {
 		}
 		if cs := runcContainersUnder(t, e.root); len(cs) > 0 {
 			t.Errorf("runc containers of the killed kiln are still there: %v", cs)
+		}
+		if ps := processesMatching("sleeping-$((1+1))-" + n); len(ps) > 0 {
+			t.Errorf("processes of the killed kiln's build are still running: %v", ps)
 		}
 		if mps := mountsUnder(e.root); len(mps) > 0 {
 			t.Errorf("mounts under %s remain: %v", e.root, mps)
@@ -90,6 +93,9 @@ target "app" {
 		}
 		if cs := runcContainersUnder(t, e.root); len(cs) > 0 {
 			t.Errorf("runc containers remain after SIGINT: %v", cs)
+		}
+		if ps := processesMatching("sleeping-$((1+1))-" + n); len(ps) > 0 {
+			t.Errorf("build processes still run after SIGINT: %v", ps)
 		}
 		if mps := mountsUnder(e.root); len(mps) > 0 {
 			t.Errorf("mounts under %s remain after SIGINT: %v", e.root, mps)

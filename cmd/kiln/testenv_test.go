@@ -27,6 +27,7 @@ import (
 	"regexp"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -1038,7 +1039,16 @@ func unescapeMountinfo(s string) string {
 // the engine uses) whose bundle is under dir.
 func runcContainersUnder(t *testing.T, dir string) []string {
 	t.Helper()
-	out, err := exec.Command("runc", "list", "--format", "json").Output()
+	var out []byte
+	var err error
+	// runc list fails when a container (another engine's) goes away while it
+	// lists; such a failure is retried.
+	for i := 0; i < 5; i++ {
+		if out, err = exec.Command("runc", "list", "--format", "json").Output(); err == nil {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 	if err != nil {
 		t.Fatalf("runc list: %v", err)
 	}
@@ -1059,6 +1069,21 @@ func runcContainersUnder(t *testing.T, dir string) []string {
 		}
 	}
 	return ids
+}
+
+// processesMatching lists processes whose command line contains s (a build
+// step's nonce), whatever runc state directory tracks their container.
+func processesMatching(s string) []string {
+	pids, _ := filepath.Glob("/proc/[0-9]*")
+	var out []string
+	for _, p := range pids {
+		b, err := os.ReadFile(filepath.Join(p, "cmdline"))
+		if err != nil || !bytes.Contains(b, []byte(s)) || filepath.Base(p) == strconv.Itoa(os.Getpid()) {
+			continue
+		}
+		out = append(out, filepath.Base(p)+" "+strings.TrimSpace(string(bytes.ReplaceAll(b, []byte{0}, []byte{' '}))))
+	}
+	return out
 }
 
 // binfmtRegistered says whether a qemu handler for arch (e.g. "s390x") is
