@@ -199,6 +199,31 @@ func TestDemoDefinitionMatchesBuildx(t *testing.T) {
 			}
 		})
 	}
+
+	// Variables from the environment, typed (PLATFORMS is a list(string)).
+	t.Run("variables from the environment", func(t *testing.T) {
+		if buildx == "" {
+			t.Skip("buildx not installed")
+		}
+		run := func(bin string) string {
+			cmd := exec.Command(bin, "bake", "--print")
+			cmd.Dir = root
+			cmd.Env = append(append([]string{}, env...), "PLATFORMS=linux/amd64,linux/riscv64", "VERSION=9.9.9", "DIST=/tmp/elsewhere")
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("%s bake --print: %v\n%s", bin, err, stderr.String())
+			}
+			return stdout.String()
+		}
+		want, got := run(buildx), run(kilnBin)
+		if !strings.Contains(want, "linux/riscv64") || !strings.Contains(want, "9.9.9") {
+			t.Fatalf("buildx did not take the variables from the environment:\n%s", want)
+		}
+		if !sameJSON(t, want, got) {
+			t.Errorf("kiln differs from buildx\n--- buildx\n%s\n--- kiln\n%s", want, got)
+		}
+	})
 }
 
 func sameJSON(t *testing.T, a, b string) bool {
