@@ -9,27 +9,18 @@ import (
 	"github.com/pkg/errors"
 )
 
-// overrideOrder sorts override keys so that applying them is deterministic
-// (buildx walks a map, so its order varies): "push" then "load" come last,
-// the order commands/bake.go adds them, because they adjust whatever
-// outputs the other keys set.
+// overrideOrder lists override keys in the order they were first given.
+// buildx walks a map, so its order varies from run to run where it matters
+// (e.g. "push" or "load" against "output"); kiln applies them as written,
+// flags (--push, --load, …) after --set values.
 func overrideOrder(overrides map[string]Override) []string {
 	keys := make([]string, 0, len(overrides))
 	for k := range overrides {
 		keys = append(keys, k)
 	}
-	rank := func(k string) int {
-		switch k {
-		case "push":
-			return 1
-		case "load":
-			return 2
-		}
-		return 0
-	}
 	slices.SortFunc(keys, func(a, b string) int {
-		if ra, rb := rank(a), rank(b); ra != rb {
-			return ra - rb
+		if d := overrides[a].Seq - overrides[b].Seq; d != 0 {
+			return d
 		}
 		return strings.Compare(a, b)
 	})

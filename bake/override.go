@@ -13,6 +13,9 @@ type Override struct {
 	ArrValue []string
 	Append   bool
 	Clear    bool
+	// Seq is the position of the first --set value for this key; overrides
+	// apply in that order.
+	Seq int
 }
 
 // Overrides maps target name → key (e.g. "arg.FOO", "tag") → override.
@@ -36,7 +39,7 @@ var keyAliases = map[string]string{
 // Overrides for the targets of c that pattern matches. Errors read as buildx's.
 func (c Config) ParseOverrides(values []string, lookupEnv func(string) (string, bool)) (Overrides, error) {
 	m := Overrides{}
-	for _, v := range values {
+	for seq, v := range values {
 		parts := strings.SplitN(v, "=", 2)
 		skey := strings.TrimSuffix(parts[0], "+")
 		appendTo := strings.HasSuffix(parts[0], "+")
@@ -66,7 +69,11 @@ func (c Config) ParseOverrides(values []string, lookupEnv func(string) (string, 
 				t = map[string]Override{}
 				m[name] = t
 			}
-			o, keep, err := parseOverride(t[okey], keys, parts, appendTo, lookupEnv)
+			prev, seen := t[okey]
+			if !seen {
+				prev.Seq = seq
+			}
+			o, keep, err := parseOverride(prev, keys, parts, appendTo, lookupEnv)
 			if err != nil {
 				return nil, err
 			}
