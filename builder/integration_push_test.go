@@ -107,6 +107,35 @@ func TestIntegrationPush(t *testing.T) {
 	if desc.Digest != got || !strings.Contains(desc.MediaType, "index") {
 		t.Errorf("containerimage.descriptor %+v", desc)
 	}
+
+	// The pushed image serves as a docker-image:// context, pulled from the registry.
+	use := project(t, map[string]string{"Dockerfile": "FROM scratch\nCOPY --from=img /hello /from-registry\n"})
+	rep = build(t, use, plan(t, `{"target":{"use": {"platforms":["linux/arm64"],
+		"contexts":{"img":"docker-image://`+addr+`/kiln/img:1"},"output":[{"type":"local","dest":"out"}]}}}`), Execution{Mode: FailFast})
+	mustSucceed(t, rep)
+	if got := readFile(t, filepath.Join(use, "out/from-registry")); got != "hello\n" {
+		t.Errorf("file from the docker-image context = %q", got)
+	}
+}
+
+func TestIntegrationCacheExport(t *testing.T) {
+	dir := project(t, map[string]string{"Dockerfile": outputsDockerfile})
+	rep := build(t, dir, plan(t, `{"target":{"c": {
+		"cache-to":[{"type":"local","dest":"cache","mode":"max"}],
+		"output":[{"type":"cacheonly"}]}}}`), Execution{Mode: FailFast})
+	mustSucceed(t, rep)
+	var index struct {
+		Manifests []struct{ Digest string } `json:"manifests"`
+	}
+	if err := json.Unmarshal([]byte(readFile(t, filepath.Join(dir, "cache/index.json"))), &index); err != nil || len(index.Manifests) == 0 {
+		t.Fatalf("local cache export index: %v %+v", err, index)
+	}
+	if _, err := os.Stat(blob(dir, "cache", index.Manifests[0].Digest)); err != nil {
+		t.Errorf("cache manifest blob missing: %v", err)
+	}
+	// A second build imports it (cache-from) without error.
+	rep = build(t, dir, plan(t, `{"target":{"c": {"cache-from":[{"type":"local","src":"cache"}],"output":[{"type":"cacheonly"}]}}}`), Execution{Mode: FailFast})
+	mustSucceed(t, rep)
 }
 
 func TestIntegrationDeferOutputPushesNothing(t *testing.T) {

@@ -224,6 +224,13 @@ func cacheEntries(in buildflags.CacheOptions, o Options) []client.CacheOptionsEn
 		if c.Attrs == nil {
 			c.Attrs = map[string]string{}
 		}
+		if c.Type == "local" { // directories on this machine, like outputs
+			for _, k := range []string{"src", "dest"} {
+				if v := c.Attrs[k]; v != "" {
+					c.Attrs[k] = o.abs(v)
+				}
+			}
+		}
 		if c.Type == "gha" {
 			for attr, env := range map[string]string{"token": "ACTIONS_RUNTIME_TOKEN", "url": "ACTIONS_CACHE_URL"} {
 				if _, ok := c.Attrs[attr]; !ok {

@@ -222,7 +222,7 @@ func TestTranslateCacheSecretsSSH(t *testing.T) {
 	dir := workdir(t)
 	r, err := Translate("t", target(t, `{
 		"cache-from":[{"type":"registry","ref":"r/cache"},{"type":"gha"}],
-		"cache-to":[{"type":"local","dest":"/tmp/c","mode":"max"}],
+		"cache-to":[{"type":"local","dest":"c","mode":"max"}],
 		"args":{"BUILDKIT_INLINE_CACHE":"1"},
 		"secret":[{"id":"tok","env":"TOKEN"},{"id":"f","src":"/etc/hostname"}],
 		"ssh":[{"id":"default"},{"id":"key","paths":["/root/.ssh/id"]}],
@@ -234,7 +234,7 @@ func TestTranslateCacheSecretsSSH(t *testing.T) {
 	if !reflect.DeepEqual(r.CacheImports, wantFrom) {
 		t.Errorf("cache imports = %v (gha without token must be dropped)", r.CacheImports)
 	}
-	wantTo := []client.CacheOptionsEntry{{Type: "inline", Attrs: map[string]string{}}, {Type: "local", Attrs: map[string]string{"dest": "/tmp/c", "mode": "max"}}}
+	wantTo := []client.CacheOptionsEntry{{Type: "inline", Attrs: map[string]string{}}, {Type: "local", Attrs: map[string]string{"dest": filepath.Join(dir, "c"), "mode": "max"}}}
 	if !reflect.DeepEqual(r.CacheExports, wantTo) {
 		t.Errorf("cache exports = %v", r.CacheExports)
 	}
