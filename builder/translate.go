@@ -294,7 +294,7 @@ func isTrue(s string) bool {
 	return b
 }
 
-// exists reports whether p names an existing directory.
+// isDir reports whether p names an existing directory.
 func isDir(p string) bool {
 	fi, err := os.Stat(p)
 	return err == nil && fi.IsDir()
