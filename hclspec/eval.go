@@ -199,7 +199,7 @@ func (p *parser) prepare(expr hcl.Expression, ectx *hcl.EvalContext, exclude map
 		if hasVariable(ectx, root) {
 			continue
 		}
-		if err := p.resolveValue(root); err != nil {
+		if err := p.resolveValue(root, ectx); err != nil {
 			if allowMissing && errors.Is(err, errUndefined) {
 				continue
 			}
@@ -265,7 +265,7 @@ func blockRef(typ string, tr hcl.Traversal, expr hcl.Expression) (string, string
 
 // resolveValue evaluates a variable or global attribute once and stores it
 // in the base context.
-func (p *parser) resolveValue(name string) error {
+func (p *parser) resolveValue(name string, ectx *hcl.EvalContext) error {
 	if _, ok := p.base.Variables[name]; ok {
 		return nil
 	}
@@ -288,7 +288,7 @@ func (p *parser) resolveValue(name string) error {
 	p.enter(key)
 	defer p.leave(key)
 
-	v, err := p.evalValue(name)
+	v, err := p.evalValue(name, ectx)
 	if err != nil {
 		p.failed[key] = true
 		return err

@@ -57,6 +57,16 @@ target "b" { tags = concat(target.a-x.tags, target.a-y.tags) }`),
 			want: map[string]string{"b": `{"tags":["a:x","a:y"]}`},
 		},
 		{
+			name: "a global is evaluated where it is first used, then kept (as buildx does)",
+			files: hclFile(`G = "g-${v}"
+target "a" {
+  matrix = { v = ["x", "y"] }
+  name = "a-${v}"
+  tags = [G]
+}`),
+			want: map[string]string{"a-x": `{"tags":["g-x"]}`, "a-y": `{"tags":["g-x"]}`},
+		},
+		{
 			name:  "without name every combination keeps the label",
 			files: hclFile(`target "a" { matrix = { v = ["x", "y"] } }`),
 			err:   `docker-bake.hcl:1,8-11: Invalid name; duplicate name "a"`,

@@ -108,7 +108,7 @@ func Parse(files []File, opts Options, val any) (*Meta, hcl.Diagnostics) {
 	}
 	// Globals nothing referred to are evaluated last; their errors count too.
 	for _, name := range sortedKeys(p.globals) {
-		if err := p.resolveValue(name); err != nil {
+		if err := p.resolveValue(name, p.base); err != nil {
 			r := p.globals[name].Range
 			return nil, wrapDiag("Invalid attribute", err, &r, &r)
 		}
@@ -208,7 +208,7 @@ func (p *parser) resolveInputs() ([]*Variable, hcl.Diagnostics) {
 		diags hcl.Diagnostics
 	)
 	for _, name := range p.varOrder {
-		if err := p.resolveValue(name); err != nil {
+		if err := p.resolveValue(name, p.base); err != nil {
 			r := p.vars[name].BodyRange
 			diags = append(diags, withoutReported(wrapDiag("Invalid value", err, &r, &r))...)
 			continue

@@ -149,12 +149,16 @@ func (p *parser) lookup(name string) (string, bool) {
 // evalValue computes a variable's or a global's value as buildx does: a
 // global of the same name as a variable wins (and the variable's type is not
 // read), a variable's default is converted to its type, and then a declared
-// variable is overridden from --var or the environment.
-func (p *parser) evalValue(name string) (cty.Value, error) {
+// variable is overridden from --var or the environment. A variable is
+// evaluated in the root context; a global in the context of whatever refers
+// to it first (a matrix combination's, say), and that value is then kept for
+// every reference, as buildx keeps it.
+func (p *parser) evalValue(name string, ectx *hcl.EvalContext) (cty.Value, error) {
 	varType, typeSpecified := cty.DynamicPseudoType, false
 	vr, isVar := p.vars[name]
 	def, isGlobal := p.globals[name]
 	if !isGlobal {
+		ectx = p.base
 		def = vr.Default
 		var diags hcl.Diagnostics
 		varType, typeSpecified, diags = typeConstraint(vr.Type)
@@ -176,7 +180,7 @@ func (p *parser) evalValue(name string) (cty.Value, error) {
 
 	var vv cty.Value
 	if def != nil {
-		ectx, diags := p.prepare(def.Expr, p.base, nil, true)
+		ectx, diags := p.prepare(def.Expr, ectx, nil, true)
 		if diags.HasErrors() {
 			return cty.NilVal, diags
 		}

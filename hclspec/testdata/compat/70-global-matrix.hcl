@@ -1,0 +1,6 @@
+G = "g-${v}"
+target "a" {
+  matrix = { v = ["x", "y"] }
+  name = "a-${v}"
+  tags = [G]
+}
