@@ -66,7 +66,8 @@ A=fromenv compare "54.hcl (A=fromenv)" -f 54.hcl --print
 compare "35-list.hcl variables" -f 35-list.hcl --list type=variables,format=json
 compare "multi a+b+c" -f multi/a.hcl -f multi/b.hcl -f multi/c.json --print app j
 compare "multi a+b variables --var" -f multi/a.hcl -f multi/b.hcl --list type=variables,format=json --var TAG=zz
-# buildx/: the bake files of buildx v0.38.2's bake/hcl_test.go (Apache-2.0),
+# buildx/: the bake files of buildx v0.38.2's bake/hcl_test.go and (bake_*)
+# bake/bake_test.go (Apache-2.0),
 # one directory per test (or per file of a test): .files lists the -f files,
 # .env the environment; every target (as buildx lists them) is printed.
 for d in "$here"/buildx/*/; do

@@ -1,0 +1,14 @@
+
+		target "base" {
+			contexts = {
+				foo: "bar"
+				abc: "def"
+			}
+		}
+		target "app" {
+			inherits = ["base"]
+			contexts = {
+				foo: "baz"
+			}
+		}
+		

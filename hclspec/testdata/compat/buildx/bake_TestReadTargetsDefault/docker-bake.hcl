@@ -1,0 +1,4 @@
+
+target "default" {
+  dockerfile = "test"
+}

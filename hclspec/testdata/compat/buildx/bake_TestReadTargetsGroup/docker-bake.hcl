@@ -1,0 +1,7 @@
+
+group "foo" {
+  targets = ["image"]
+}
+target "image" {
+  dockerfile = "test"
+}

@@ -1,0 +1,10 @@
+
+group "foo" {
+  targets = ["image"]
+}
+target "foo" {
+  dockerfile = "bar"
+}
+target "image" {
+  dockerfile = "test"
+}

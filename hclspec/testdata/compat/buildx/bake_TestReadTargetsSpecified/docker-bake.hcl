@@ -1,0 +1,4 @@
+
+target "image" {
+  dockerfile = "test"
+}
