@@ -104,6 +104,27 @@ group "default" {
 		}
 	}
 
+	// Reproducible builds (SOURCE_DATE_EPOCH, no attestations): the same
+	// solve gives the same image digests.
+	t.Setenv("SOURCE_DATE_EPOCH", "0")
+	t.Setenv("BUILDX_NO_DEFAULT_ATTESTATIONS", "1")
+	if _, code := bx(dir, "--builder", "kilndiff", "bake", "--progress=quiet", "--metadata-file", "bx2.json"); code != 0 {
+		t.Fatalf("buildx bake failed")
+	}
+	client.env = append(client.env, "SOURCE_DATE_EPOCH=0", "BUILDX_NO_DEFAULT_ATTESTATIONS=1")
+	if out, code := kiln(dir, "--progress=quiet", "--metadata-file", "kiln2.json"); code != 0 {
+		t.Fatalf("kiln bake failed: %s", out)
+	}
+	var bd, kd map[string]map[string]any
+	json.Unmarshal([]byte(readFile(t, filepath.Join(dir, "bx2.json"))), &bd)
+	json.Unmarshal([]byte(readFile(t, filepath.Join(dir, "kiln2.json"))), &kd)
+	for _, name := range []string{"app", "plain"} {
+		b, k := bd[name]["containerimage.digest"], kd[name]["containerimage.digest"]
+		if b == nil || b != k {
+			t.Errorf("%s: image digest buildx %v, kiln %v", name, b, k)
+		}
+	}
+
 	// --call and --check: same output, same exit status.
 	for _, call := range []string{"check", "outline", "targets", "outline,format=json", "check,format=json"} {
 		for _, target := range []string{"plain", "base"} {
