@@ -3,6 +3,7 @@ package builder
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -56,5 +57,36 @@ func TestNoOutputWarning(t *testing.T) {
 	}
 	if w := NoOutputWarning(reqs[2:], "embedded"); w != "" {
 		t.Errorf("warning without cause: %q", w)
+	}
+}
+
+func TestSummary(t *testing.T) {
+	rep := &Report{
+		Outcomes: []Outcome{
+			{Target: "app", Status: Succeeded, Response: map[string]string{"containerimage.digest": "sha256:abc"}},
+			{Target: "lib", Status: Failed, Err: errors.New("failed to solve: exit code: 2")},
+			{Target: "web", Status: Aborted, Err: errors.New("aborted: target lib failed")},
+		},
+		Requests: map[string]*Request{
+			"app": {Target: "app", Exports: []Export{{Type: "image", Attrs: map[string]string{"push": "true", "name": "r/app:1"}}}},
+			"lib": {Target: "lib", Exports: []Export{{Type: "local", Dir: "/out/lib"}}},
+			"web": {Target: "web", Exports: []Export{{Type: "image", Attrs: map[string]string{"push": "true", "name": "r/web:1"}}}},
+		},
+	}
+	var b bytes.Buffer
+	PrintSummary(&b, rep, "embedded")
+	s := b.String()
+	for _, want := range []string{
+		"3 target(s) on embedded: 1 succeeded, 1 failed, 1 aborted",
+		"app  succeeded  pushed r/app:1 sha256:abc",
+		"ERROR: target lib: failed to solve: exit code: 2",
+		"web was not (completely) pushed",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("summary lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "app was not") || strings.Contains(s, "ERROR: target web") {
+		t.Errorf("summary blames the wrong target:\n%s", s)
 	}
 }

@@ -31,14 +31,16 @@ func PrintSummary(w io.Writer, rep *Report, node string) {
 	}
 	tw.Flush()
 	for _, o := range rep.Outcomes {
-		if o.Status != Failed {
+		if o.Status == Succeeded {
 			continue
 		}
-		fmt.Fprintf(w, "\nERROR: target %s: %v\n", o.Target, o.Err)
-		if step, log := rep.FailedStep(o.Target); step != "" {
-			fmt.Fprintf(w, "  failing step: %s\n", step)
-			for _, l := range log {
-				fmt.Fprintf(w, "  | %s\n", l)
+		if o.Status == Failed {
+			fmt.Fprintf(w, "\nERROR: target %s: %v\n", o.Target, o.Err)
+			if step, log := rep.FailedStep(o.Target); step != "" {
+				fmt.Fprintf(w, "  failing step: %s\n", step)
+				for _, l := range log {
+					fmt.Fprintf(w, "  | %s\n", l)
+				}
 			}
 		}
 		if pushes(rep, o.Target) {
