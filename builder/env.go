@@ -5,6 +5,7 @@ import (
 
 	"github.com/moby/buildkit/identity"
 	"github.com/moby/buildkit/session"
+	spb "github.com/moby/buildkit/sourcepolicy/pb"
 )
 
 // runEnv is what the solves of one run share.
@@ -15,6 +16,8 @@ type runEnv struct {
 	shared *sharedLocals
 	// provenance is the metadata provenance mode ("" or "disabled": none).
 	provenance string
+	// policy is the source policy every solve gets.
+	policy *spb.Policy
 }
 
 func (e *runEnv) ref(string) string { return identity.NewID() }

@@ -1,6 +1,7 @@
 package builder
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
@@ -180,5 +181,34 @@ COPY --from=1 /out/ /
 	mustSucceed(t, rep)
 	if got := readFile(t, filepath.Join(dir, "out/answer")); !strings.Contains(got, "kiln-test-key") {
 		t.Errorf("agent answer inside the build lacks the key: %q", got)
+	}
+}
+
+func TestIntegrationSourcePolicy(t *testing.T) {
+	node := integrationNode(t)
+	dir := project(t, map[string]string{
+		"Dockerfile":  "FROM alpine:3.19\nRUN true\n",
+		"policy.json": `{"rules":[{"action":"DENY","selector":{"identifier":"docker-image://docker.io/library/alpine:*","match_type":"WILDCARD"}}]}`,
+	})
+	pol, err := ReadSourcePolicy(func(k string) (string, bool) {
+		if k == "EXPERIMENTAL_BUILDKIT_SOURCE_POLICY" {
+			return filepath.Join(dir, "policy.json"), true
+		}
+		return "", false
+	})
+	if err != nil || pol == nil || len(pol.Rules) != 1 {
+		t.Fatalf("policy %v %v", pol, err)
+	}
+	r, err := Translate("denied", target(t, `{"output":[{"type":"cacheonly"}]}`), Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Run(context.Background(), node, []*Request{r}, RunOptions{Progress: "quiet", SourcePolicy: pol})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("error: %v", rep.Outcomes[0].Err)
+	if o := rep.Outcomes[0]; o.Status != Failed || !strings.Contains(o.Err.Error(), "denied by policy") {
+		t.Errorf("a source the policy denies: %s %v", o.Status, o.Err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/session/auth/authprovider"
+	spb "github.com/moby/buildkit/sourcepolicy/pb"
 )
 
 // RunOptions are the settings of one run of several targets on a node.
@@ -27,6 +28,8 @@ type RunOptions struct {
 	// Auth answers registry credential requests; nil reads the Docker
 	// config file (~/.docker/config.json, $DOCKER_CONFIG) and its helpers.
 	Auth session.Attachable
+	// SourcePolicy applies to every solve (ReadSourcePolicy); nil for none.
+	SourcePolicy *spb.Policy
 	// MetadataProvenance is the buildx.build.provenance mode for the
 	// metadata (MetadataProvenance(); "" or "disabled": none).
 	MetadataProvenance string
@@ -58,7 +61,7 @@ func (r *Report) FailedStep(target string) (string, []string) {
 // display, and reports each target's outcome. The error is for a run that
 // could not start; failed targets are in the report.
 func Run(ctx context.Context, node Node, reqs []*Request, o RunOptions) (*Report, error) {
-	env := &runEnv{stdout: o.Stdout, auth: o.Auth, provenance: o.MetadataProvenance}
+	env := &runEnv{stdout: o.Stdout, auth: o.Auth, provenance: o.MetadataProvenance, policy: o.SourcePolicy}
 	if env.stdout == nil {
 		env.stdout = os.Stdout
 	}

@@ -46,6 +46,7 @@ func (r *Request) solveOpt(env *runEnv) (so client.SolveOpt, release func() erro
 		AllowedEntitlements: slices.Clone(r.Entitlements),
 		Internal:            r.Call != nil,
 		Ref:                 env.ref(r.Target),
+		SourcePolicy:        env.policy,
 	}
 	locals := maps.Clone(r.Locals)
 	if dir, ok := locals["dockerfile"]; ok && dir == "" { // inline Dockerfile

@@ -60,6 +60,9 @@ func buildDefinition(ctx context.Context, o *bakeOptions) error {
 	if o.metadataFile != "" {
 		ro.MetadataProvenance = builder.MetadataProvenance(os.LookupEnv)
 	}
+	if ro.SourcePolicy, err = builder.ReadSourcePolicy(os.LookupEnv); err != nil {
+		return err
+	}
 	rep, err := builder.Run(ctx, node, reqs, ro)
 	if err != nil {
 		return err
