@@ -12,13 +12,14 @@ import (
 // instance is one evaluated copy of a block: the block itself, or one
 // combination of its matrix. Attributes are evaluated on demand, once.
 type instance struct {
-	block *hcl.Block
-	attrs hcl.Attributes // the block's attributes (with matrix and name, never read as fields)
-	ectx  *hcl.EvalContext
-	name  string
-	out   reflect.Value // *T
+	block  *hcl.Block
+	attrs  hcl.Attributes // the block's attributes (with matrix and name, never read as fields)
+	fields []*attrField   // the struct fields the block sets, in field order (shared by a matrix)
+	ectx   *hcl.EvalContext
+	name   string
+	out    reflect.Value // *T
 
-	done     map[string]bool
+	done     []bool // by attrField.pos
 	complete bool
 	cached   cty.Value // object value for references; NilVal when stale
 }
@@ -60,12 +61,19 @@ func (p *parser) expandBlock(bt *blockType, block *hcl.Block) ([]*instance, hcl.
 	if err := p.validateLabel(block.Labels[0]); err != nil && len(combos) > 0 {
 		return nil, invalidName(err)
 	}
-	// attrs may hold matrix and name too; only struct fields are read from it.
-	attrs := content.Attributes
+	var fields []*attrField
+	for _, f := range bt.attrs {
+		if _, ok := content.Attributes[f.name]; ok {
+			fields = append(fields, f)
+		}
+	}
 	insts := make([]*instance, 0, len(combos))
 	names := make([]string, 0, len(combos))
 	for _, c := range combos {
-		in := &instance{block: block, attrs: attrs, ectx: p.base, name: block.Labels[0], done: map[string]bool{}}
+		in := &instance{
+			block: block, attrs: content.Attributes, fields: fields,
+			ectx: p.base, name: block.Labels[0], done: make([]bool, len(bt.attrs)),
+		}
 		if c != nil {
 			in.ectx = c.EvalContext(p.base)
 		}
@@ -111,13 +119,14 @@ func (p *parser) validateLabel(name string) error {
 func (p *parser) resolveInstance(in *instance, attr string) error {
 	bt := p.blockTypes[in.block.Type]
 	if attr != "" {
-		if _, ok := bt.byName[attr]; !ok || in.done[attr] {
+		f, ok := bt.byName[attr]
+		if !ok || in.done[f.pos] {
 			return nil
 		}
 		if _, ok := in.attrs[attr]; !ok {
 			return nil
 		}
-		return p.evalAttr(bt, in, attr, true)
+		return p.evalAttr(in, f, true)
 	}
 	if in.complete {
 		return nil
@@ -129,12 +138,13 @@ func (p *parser) resolveInstance(in *instance, attr string) error {
 	p.enter(key)
 	defer p.leave(key)
 	var diags hcl.Diagnostics
-	for _, f := range bt.attrs {
-		if _, ok := in.attrs[f.name]; !ok || in.done[f.name] {
+	for _, f := range in.fields {
+		if in.done[f.pos] {
 			continue
 		}
-		if err := p.evalAttr(bt, in, f.name, false); err != nil {
-			diags = append(diags, wrapDiag("Invalid attribute", err, in.attrs[f.name].Range.Ptr(), in.attrs[f.name].Range.Ptr())...)
+		if err := p.evalAttr(in, f, false); err != nil {
+			r := in.attrs[f.name].Range.Ptr()
+			diags = append(diags, wrapDiag("Invalid attribute", err, r, r)...)
 		}
 	}
 	for _, f := range bt.attrs {
@@ -159,7 +169,8 @@ func (p *parser) resolveInstance(in *instance, attr string) error {
 // evalAttr evaluates one attribute into the instance's struct. Like buildx,
 // only an attribute evaluated because something refers to it (mark) is
 // "in progress", so a cycle is reported where buildx reports it.
-func (p *parser) evalAttr(bt *blockType, in *instance, name string, mark bool) error {
+func (p *parser) evalAttr(in *instance, f *attrField, mark bool) error {
+	name := f.name
 	if mark {
 		key := node{kind: in.block.Type, in: in, attr: name}
 		if p.inProgress[key] {
@@ -173,14 +184,14 @@ func (p *parser) evalAttr(bt *blockType, in *instance, name string, mark bool) e
 	if diags.HasErrors() {
 		return diags
 	}
-	if in.done[name] {
+	if in.done[f.pos] {
 		return nil // evaluated meanwhile through a self reference
 	}
 	v, diags := attr.Expr.Value(ectx)
 	if !diags.HasErrors() {
-		diags = append(diags, bt.byName[name].decodeValue(in.out.Elem(), v, attr.Expr)...)
+		diags = append(diags, f.decodeValue(in.out.Elem(), v, attr.Expr)...)
 	}
-	in.done[name] = true
+	in.done[f.pos] = true
 	in.cached = cty.NilVal
 	if diags.HasErrors() {
 		return diags

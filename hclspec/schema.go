@@ -43,6 +43,7 @@ type blockType struct {
 
 // attrField is one `hcl:"NAME"` or `hcl:"NAME,optional"` field.
 type attrField struct {
+	pos      int // position in blockType.attrs
 	name     string
 	ctyName  string
 	index    int
@@ -109,7 +110,7 @@ func reflectBlockType(t reflect.Type) (*blockType, error) {
 		default:
 			continue // nested blocks, body and remain fields are not decoded from bake files
 		}
-		af := &attrField{name: parts[0], ctyName: parts[0], index: i, required: kind == ""}
+		af := &attrField{pos: len(bt.attrs), name: parts[0], ctyName: parts[0], index: i, required: kind == ""}
 		if c, ok := f.Tag.Lookup("cty"); ok && c != "" && c != "-" {
 			af.ctyName = c
 		}

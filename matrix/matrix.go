@@ -21,7 +21,13 @@ var (
 	ErrNotMap     = errors.New("matrix must be a map")
 	ErrNotList    = errors.New("matrix values must be a list")
 	ErrNameNeeded = errors.New("name requires matrix")
+	// ErrTooLarge is kiln's: buildx would try to build every combination.
+	ErrTooLarge = fmt.Errorf("matrix has more than %d combinations", MaxCombinations)
 )
+
+// MaxCombinations bounds one matrix, so that a file cannot ask for more
+// combinations than memory holds.
+const MaxCombinations = 1 << 20
 
 // Expand returns the cartesian product of a matrix value (a map or object of
 // lists or tuples). Keys are taken in sorted order and the first key varies
@@ -42,25 +48,30 @@ func Expand(v cty.Value) ([]Combination, error) {
 	}
 	sort.Strings(keys)
 
-	combos := []Combination{{}}
-	for _, k := range keys {
+	lists := make([][]cty.Value, len(keys))
+	total := 1
+	for i, k := range keys {
 		vals := m[k]
 		if !vals.IsKnown() || vals.IsNull() || !vals.CanIterateElements() {
 			return nil, ErrNotList
 		}
-		elems := vals.AsValueSlice()
-		next := make([]Combination, 0, len(elems)*len(combos))
-		for _, e := range elems {
-			for _, c := range combos {
-				c2 := make(Combination, len(c)+1)
-				for ck, cv := range c {
-					c2[ck] = cv
-				}
-				c2[k] = e
-				next = append(next, c2)
-			}
+		lists[i] = vals.AsValueSlice()
+		if n := len(lists[i]); n > 0 && total > MaxCombinations/n {
+			return nil, ErrTooLarge
 		}
-		combos = next
+		total *= len(lists[i])
+	}
+	// Combination n takes, for key i, element (n / stride_i) % len_i, where
+	// the stride of the first key is 1: the first key varies fastest.
+	combos := make([]Combination, total)
+	for n := range combos {
+		c := make(Combination, len(keys))
+		stride := 1
+		for i, k := range keys {
+			c[k] = lists[i][(n/stride)%len(lists[i])]
+			stride *= len(lists[i])
+		}
+		combos[n] = c
 	}
 	return combos, nil
 }

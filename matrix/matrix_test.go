@@ -60,6 +60,9 @@ func TestExpand(t *testing.T) {
 			want: []string{""},
 		},
 		{name: "not a map", in: str("a"), err: ErrNotMap},
+		{name: "too many combinations", in: cty.ObjectVal(map[string]cty.Value{
+			"a": cty.ListVal(make1024()), "b": cty.ListVal(make1024()), "c": str("x", "y"),
+		}), err: ErrTooLarge},
 		{name: "null", in: cty.NullVal(cty.DynamicPseudoType), err: ErrNotMap},
 		{name: "value not a list", in: cty.ObjectVal(map[string]cty.Value{"a": cty.StringVal("x")}), err: ErrNotList},
 	}
@@ -150,4 +153,12 @@ func TestCheckUnique(t *testing.T) {
 	if err == nil || err.Error() != `duplicate name "a"` {
 		t.Fatalf("err = %v", err)
 	}
+}
+
+func make1024() []cty.Value {
+	vs := make([]cty.Value, 1024)
+	for i := range vs {
+		vs[i] = cty.NumberIntVal(int64(i))
+	}
+	return vs
 }
