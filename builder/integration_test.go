@@ -25,6 +25,7 @@ var (
 	nodeOnce sync.Once
 	testNode Node
 	nodeErr  error
+	nodeRoot string // the embedded engine's state, removed after the tests
 )
 
 func integrationNode(t *testing.T) Node {
@@ -49,6 +50,7 @@ func integrationNode(t *testing.T) Node {
 			if nodeErr != nil {
 				return
 			}
+			nodeRoot = opts.Root
 		}
 		testNode, nodeErr = Open(context.Background(), spec, opts)
 	})
@@ -62,6 +64,9 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if testNode != nil {
 		testNode.Close()
+	}
+	if nodeRoot != "" {
+		os.RemoveAll(nodeRoot)
 	}
 	os.Exit(code)
 }
