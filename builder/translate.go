@@ -231,21 +231,40 @@ func cacheEntries(in buildflags.CacheOptions, o Options) []client.CacheOptionsEn
 				}
 			}
 		}
-		if c.Type == "gha" {
-			for attr, env := range map[string]string{"token": "ACTIONS_RUNTIME_TOKEN", "url": "ACTIONS_CACHE_URL"} {
-				if _, ok := c.Attrs[attr]; !ok {
-					if v, ok := o.env(env); ok {
-						c.Attrs[attr] = v
-					}
-				}
-			}
-			if c.Attrs["token"] == "" || c.Attrs["url"] == "" && c.Attrs["url_v2"] == "" {
-				continue
-			}
+		if c.Type == "gha" && !ghaActive(c.Attrs, o) {
+			continue
 		}
 		out = append(out, c)
 	}
 	return out
+}
+
+// ghaActive fills a gha cache entry from the GitHub Actions environment,
+// as buildx's addGithubToken does, and reports whether it can be used.
+func ghaActive(a map[string]string, o Options) bool {
+	version, ok := a["version"]
+	if !ok {
+		if v, ok := o.env("ACTIONS_CACHE_SERVICE_V2"); ok && isTrue(v) {
+			version = "2"
+		}
+	}
+	fill := func(attr string, envs ...string) {
+		if _, ok := a[attr]; ok {
+			return
+		}
+		for _, e := range envs {
+			if v, ok := o.env(e); ok {
+				a[attr] = v
+				return
+			}
+		}
+	}
+	fill("token", "ACTIONS_RUNTIME_TOKEN")
+	if version == "2" {
+		fill("url_v2", "ACTIONS_RESULTS_URL")
+	}
+	fill("url", "ACTIONS_CACHE_URL", "ACTIONS_RESULTS_URL")
+	return a["token"] != "" && (a["url"] != "" || a["url_v2"] != "")
 }
 
 // translateSession records the secrets and SSH agents the build may use.

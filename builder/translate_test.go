@@ -277,3 +277,16 @@ func TestUnsupportedPlatforms(t *testing.T) {
 		t.Errorf("no platform: %v", got)
 	}
 }
+
+func TestTranslateGHACache(t *testing.T) {
+	env := map[string]string{"ACTIONS_RUNTIME_TOKEN": "tok", "ACTIONS_CACHE_SERVICE_V2": "true", "ACTIONS_RESULTS_URL": "https://results/"}
+	o := Options{Dir: t.TempDir(), LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
+	r, err := Translate("t", target(t, `{"cache-to":[{"type":"gha","mode":"max"}]}`), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []client.CacheOptionsEntry{{Type: "gha", Attrs: map[string]string{"mode": "max", "token": "tok", "url_v2": "https://results/", "url": "https://results/"}}}
+	if !reflect.DeepEqual(r.CacheExports, want) {
+		t.Errorf("gha entry %v", r.CacheExports)
+	}
+}
