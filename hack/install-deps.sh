@@ -117,8 +117,11 @@ extract_busybox() { # arch dest
   local tmp
   tmp=$(mktemp -d)
   (cd "$tmp" && apt-get download -qq -o APT::Sandbox::User=root "busybox-static:$1" >/dev/null 2>&1) || {
-    apt_update
-    (cd "$tmp" && apt-get download -qq -o APT::Sandbox::User=root "busybox-static:$1" >/dev/null)
+    if ! { apt_update && (cd "$tmp" && apt-get download -qq -o APT::Sandbox::User=root "busybox-static:$1" >/dev/null); }; then
+      log "cannot fetch busybox-static:$1 with apt (on Ubuntu, $1 packages come from ports.ubuntu.com: see docs/demo.md);"
+      log "or put a static busybox for $1 at $2"
+      exit 1
+    fi
   }
   dpkg-deb -x "$tmp"/busybox-static_*_"$1".deb "$tmp/x"
   install -m 0755 "$tmp/x/bin/busybox" "$2"
