@@ -323,7 +323,7 @@ func (p *parser) funcCalls(expr hcl.Expression) ([]string, hcl.Diagnostics) {
 	// As buildx does, each JSON string is parsed as a bare expression, not
 	// as a template: "${f(x)}" finds no call (so a JSON variable default
 	// cannot call a user function that nothing else resolved), "f(x)" does.
-	addTemplate := func(s string) {
+	addString := func(s string) {
 		e, diags := hclsyntax.ParseExpression([]byte(s), rng.Filename, rng.Start)
 		if diags.HasErrors() {
 			return
@@ -338,14 +338,14 @@ func (p *parser) funcCalls(expr hcl.Expression) ([]string, hcl.Diagnostics) {
 	walk = func(v any) {
 		switch v := v.(type) {
 		case string:
-			addTemplate(v)
+			addString(v)
 		case []any:
 			for _, e := range v {
 				walk(e)
 			}
 		case map[string]any:
 			for k, e := range v {
-				addTemplate(k)
+				addString(k)
 				walk(e)
 			}
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/gocty"
 )
 
@@ -190,7 +191,7 @@ func (f *attrField) decodeValue(sv reflect.Value, v cty.Value, expr hcl.Expressi
 	case fastDecode(fv, v):
 	default:
 		var cv cty.Value
-		cv, err = convertValue(v, f.ctyType)
+		cv, err = convert.Convert(v, f.ctyType)
 		if err == nil {
 			nv := reflect.New(fv.Type())
 			err = gocty.FromCtyValue(cv, nv.Interface())

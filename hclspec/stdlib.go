@@ -20,7 +20,6 @@ import (
 	"github.com/hashicorp/hcl/v2/ext/tryfunc"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
 	"github.com/zclconf/go-cty/cty"
-	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
 )
@@ -452,4 +451,3 @@ func dockerConfigDir() string {
 	return filepath.Join(home, ".docker")
 }
 
-func convertValue(v cty.Value, ty cty.Type) (cty.Value, error) { return convert.Convert(v, ty) }
