@@ -450,4 +450,3 @@ func dockerConfigDir() string {
 	home, _ := os.UserHomeDir()
 	return filepath.Join(home, ".docker")
 }
-
