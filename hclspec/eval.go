@@ -40,7 +40,8 @@ const maxSteps = 1_000_000
 
 // parser holds the state of one evaluation. Every variable, global, function
 // and block attribute is evaluated at most once and memoized; inProgress and
-// stack detect cycles and name them.
+// stack detect cycles and name them; failed remembers what already reported
+// an error.
 type parser struct {
 	opts Options
 	src  map[string][]byte // file name → bytes, to read HCL-JSON strings
