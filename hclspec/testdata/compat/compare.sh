@@ -22,7 +22,7 @@ touch /tmp/hs-compat-secret 2>/dev/null
 declare -A args=(
   [04-matrix.hcl]="app tup" [15-selfref.hcl]="a" [19-complex.hcl]="a b" [21-inhref.hcl]="x"
   [23-misc.hcl]="a b" [31-name-nonstring.hcl]="a b" [43.hcl]="b-x" [45.hcl]="a" [46.hcl]="a"
-  [47.hcl]="a" [48.hcl]="a b" [49.hcl]="a" [56.hcl]="a" [57.hcl]="a" [58.hcl]="x" [60-json-matrix.json]="a b" [70-global-matrix.hcl]="a" [50-json-vars.json]="a" [53-json-vars.json]="a"
+  [47.hcl]="a" [48.hcl]="a b" [49.hcl]="a" [56.hcl]="a" [57.hcl]="a" [58.hcl]="x" [60-json-matrix.json]="a b" [70-global-matrix.hcl]="a" [71-exprs.hcl]="a" [50-json-vars.json]="a" [53-json-vars.json]="a"
 )
 # normalize: sorted keys, and groups' target lists sorted (buildx orders a
 # matrix's targets by Go map iteration, differently from run to run).
