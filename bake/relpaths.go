@@ -104,8 +104,10 @@ type blockBases struct {
 	label       string
 	dir         string
 	hasContext  bool
+	contextExpr hcl.Expression
 	contextRef  string
 	hasContexts bool
+	contextKeys []string // nil when the keys are computed
 }
 
 var pathAttrsSchema = &hcl.BodySchema{
@@ -136,9 +138,13 @@ func targetBlockBases(f *hcl.File) []blockBases {
 		}
 		if a, ok := attrs.Attributes["context"]; ok {
 			bb.hasContext = true
+			bb.contextExpr = a.Expr
 			bb.contextRef = targetContextRef(a.Expr)
 		}
-		_, bb.hasContexts = attrs.Attributes["contexts"]
+		if a, ok := attrs.Attributes["contexts"]; ok {
+			bb.hasContexts = true
+			bb.contextKeys = staticKeys(a.Expr)
+		}
 		out = append(out, bb)
 	}
 	return out
@@ -159,14 +165,65 @@ func applyBlockBases(c *Config, blocks []blockBases, renamed map[string][]string
 			}
 			p := &t.paths
 			p.defaultBase, p.hasDefault, p.useDefault = bb.dir, true, false
-			if bb.hasContext && t.Context != nil {
+			if bb.hasContext && t.Context != nil && bb.setsContext(c) {
 				p.contextBase, p.hasContextBase, p.contextRef = bb.dir, true, bb.contextRef
 			}
 			if bb.hasContexts {
-				p.setContexts(bb.dir, t.Contexts)
+				if bb.contextKeys == nil {
+					p.setContexts(bb.dir, t.Contexts)
+				} else {
+					p.setContexts(bb.dir, keysOf(bb.contextKeys))
+				}
 			}
 		}
 	}
+}
+
+// setsContext guesses whether the block's context evaluated to a value (a
+// null context leaves the base of an earlier block in place): a constant is
+// checked, target.X.context is taken to be X's context, anything else is
+// assumed set. (hclspec does not report per-block values.)
+func (bb blockBases) setsContext(c *Config) bool {
+	if len(bb.contextExpr.Variables()) == 0 {
+		v, diags := bb.contextExpr.Value(nil)
+		return diags.HasErrors() || !v.IsNull()
+	}
+	if bb.contextRef != "" {
+		if ref := c.target(bb.contextRef); ref != nil {
+			return ref.Context != nil
+		}
+	}
+	return true
+}
+
+// staticKeys returns the keys of an object expression whose keys are
+// constants, or nil.
+func staticKeys(expr hcl.Expression) []string {
+	pairs, diags := hcl.ExprMap(expr)
+	if diags.HasErrors() {
+		return nil
+	}
+	keys := []string{}
+	for _, kv := range pairs {
+		k, diags := kv.Key.Value(nil)
+		if diags.HasErrors() || k.IsNull() || !k.IsKnown() {
+			return nil
+		}
+		ks, err := convert.Convert(k, cty.String)
+		if err != nil {
+			return nil
+		}
+		keys = append(keys, ks.AsString())
+	}
+	return keys
+}
+
+func keysOf(keys []string) map[string]string {
+	m := make(map[string]string, len(keys))
+	for _, k := range keys {
+		m[k] = ""
+	}
+	return m
 }
 
 // rebaseContextPaths resolves relative context paths of every target from

@@ -1,0 +1,8 @@
+target "b" {
+  context = "../up"
+  dockerfile = "Df"
+}
+target "c" {
+  inherits = ["d"]
+  dockerfile = "Df"
+}

@@ -1,0 +1,4 @@
+target "a" {
+  inherits = ["c"]
+  dockerfile = "Df"
+}
