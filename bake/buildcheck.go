@@ -58,8 +58,11 @@ func (t *Target) prepare(lookupEnv func(string) (string, bool), stdoutTerminal b
 	if err := prepareOutputs(t.Outputs, stdoutTerminal); err != nil {
 		return err
 	}
-	if _, err := buildflags.ParseAnnotations(t.Annotations); err != nil {
-		return err
+	// ParseAnnotations compiles a regexp on every call: skip it when there is nothing to parse
+	if len(t.Annotations) > 0 {
+		if _, err := buildflags.ParseAnnotations(t.Annotations); err != nil {
+			return err
+		}
 	}
 	for _, field := range t.Ulimits {
 		if _, err := units.ParseUlimit(field); err != nil {

@@ -126,10 +126,18 @@ func mergeConfig(c1, c2 Config) Config {
 	if c1.Targets == nil {
 		c1.Targets = []*Target{}
 	}
+	first := make(map[string]*Target, len(c1.Targets)+len(c2.Targets))
+	for _, t := range c1.Targets {
+		if _, ok := first[t.Name]; !ok {
+			first[t.Name] = t
+		}
+	}
 	for _, t2 := range c2.Targets {
-		if t1 := c1.target(t2.Name); t1 != nil {
+		if t1 := first[t2.Name]; t1 != nil {
 			t1.Merge(t2)
 			t2 = t1
+		} else {
+			first[t2.Name] = t2
 		}
 		c1.Targets = append(c1.Targets, t2)
 	}

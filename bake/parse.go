@@ -101,8 +101,9 @@ func ParseFiles(files []File, opts ParseOptions) (*Config, *hclspec.Meta, error)
 		}
 		c = overlayConfig(c, hc)
 		if opts.FileRelativePaths {
+			r := c.resolver()
 			for _, pf := range parsed {
-				applyBlockBases(&c, targetBlockBases(pf), meta.Renamed["target"])
+				applyBlockBases(r, targetBlockBases(pf), meta.Renamed["target"])
 			}
 		}
 		for _, typ := range sortedKeys(meta.Renamed) {
@@ -127,6 +128,12 @@ func ParseFiles(files []File, opts ParseOptions) (*Config, *hclspec.Meta, error)
 // HCL parser does when its destination is not empty: a target of the same
 // name is merged into, a group of the same name is replaced.
 func overlayConfig(c, h Config) Config {
+	byName := make(map[string]*Target, len(c.Targets))
+	for _, t := range c.Targets {
+		if _, ok := byName[t.Name]; !ok {
+			byName[t.Name] = t
+		}
+	}
 	for _, g := range h.Groups {
 		replaced := false
 		for i, g0 := range c.Groups {
@@ -141,34 +148,35 @@ func overlayConfig(c, h Config) Config {
 		}
 	}
 	for _, t := range h.Targets {
-		if t0 := c.target(t.Name); t0 != nil {
+		if t0 := byName[t.Name]; t0 != nil {
 			t0.Merge(t)
 			continue
 		}
+		byName[t.Name] = t
 		c.Targets = append(c.Targets, t)
 	}
 	return c
 }
 
 // hclSyntax checks that f is HCL or HCL-JSON and returns it as hclspec reads
-// it. A name ending neither in .hcl nor .json is tried as HCL, then as JSON;
+// it, parsed (so that hclspec does not parse it again). A name ending neither in .hcl nor .json is tried as HCL, then as JSON;
 // like buildx, the file is then named NAME.hcl or NAME.json. When neither
 // parses, the returned File has no name and the error is the HCL one.
 func hclSyntax(f File) (hclspec.File, *hcl.File, error) {
 	switch {
 	case strings.HasSuffix(f.Name, ".json"):
 		pf, diags := hclparse.NewParser().ParseJSON(f.Data, f.Name)
-		return hclspec.File{Name: f.Name, Data: f.Data}, pf, diagsErr(diags)
+		return hclspec.File{Name: f.Name, Data: f.Data, Parsed: pf}, pf, diagsErr(diags)
 	case strings.HasSuffix(f.Name, ".hcl"):
 		pf, diags := hclparse.NewParser().ParseHCL(f.Data, f.Name)
-		return hclspec.File{Name: f.Name, Data: f.Data}, pf, diagsErr(diags)
+		return hclspec.File{Name: f.Name, Data: f.Data, Parsed: pf}, pf, diagsErr(diags)
 	}
 	pf, diags := hclparse.NewParser().ParseHCL(f.Data, f.Name+".hcl")
 	if !diags.HasErrors() {
-		return hclspec.File{Name: f.Name + ".hcl", Data: f.Data}, pf, nil
+		return hclspec.File{Name: f.Name + ".hcl", Data: f.Data, Parsed: pf}, pf, nil
 	}
 	if pf, d2 := hclparse.NewParser().ParseJSON(f.Data, f.Name+".json"); !d2.HasErrors() {
-		return hclspec.File{Name: f.Name + ".json", Data: f.Data}, pf, nil
+		return hclspec.File{Name: f.Name + ".json", Data: f.Data, Parsed: pf}, pf, nil
 	}
 	return hclspec.File{}, nil, diags
 }

@@ -37,18 +37,19 @@ func (c Config) ResolvePlan(requested, overrides []string, lookupEnv func(string
 		return nil, err
 	}
 
+	r := c.resolver()
 	p := &Plan{Groups: map[string]*Group{}, Targets: map[string]*Target{}}
 	for _, name := range names {
-		ts, gs := c.ResolveGroup(name)
+		ts, gs := r.resolveGroup(name)
 		for _, tname := range ts {
-			t, err := c.ResolveTarget(tname, o)
+			t, err := r.resolveTarget(tname, o)
 			if err != nil {
 				return nil, err
 			}
 			p.Targets[tname] = t
 		}
 		for _, gname := range gs {
-			if g := c.group(gname); g != nil {
+			if g := r.group(gname); g != nil {
 				p.Groups[gname] = g
 			}
 		}
@@ -70,7 +71,7 @@ func (c Config) ResolvePlan(requested, overrides []string, lookupEnv func(string
 	}
 
 	for _, name := range sortedKeys(p.Targets) {
-		if err := c.loadLinks(name, p.Targets[name], p.Targets, o, nil); err != nil {
+		if err := r.loadLinks(name, p.Targets[name], p.Targets, o, nil); err != nil {
 			return nil, err
 		}
 	}

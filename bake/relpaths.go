@@ -152,20 +152,20 @@ func targetBlockBases(f *hcl.File) []blockBases {
 
 // applyBlockBases sets the bases of the HCL targets of c from their blocks,
 // in file order, as if each block's value had been merged in turn.
-func applyBlockBases(c *Config, blocks []blockBases, renamed map[string][]string) {
+func applyBlockBases(r *resolver, blocks []blockBases, renamed map[string][]string) {
 	for _, bb := range blocks {
 		names := dedupStrings(renamed[bb.label])
 		if len(names) == 0 {
 			names = []string{bb.label}
 		}
 		for _, name := range names {
-			t := c.target(name)
+			t := r.target(name)
 			if t == nil {
 				continue
 			}
 			p := &t.paths
 			p.defaultBase, p.hasDefault, p.useDefault = bb.dir, true, false
-			if bb.hasContext && t.Context != nil && bb.setsContext(c) {
+			if bb.hasContext && t.Context != nil && bb.setsContext(r) {
 				p.contextBase, p.hasContextBase, p.contextRef = bb.dir, true, bb.contextRef
 			}
 			if bb.hasContexts {
@@ -183,13 +183,13 @@ func applyBlockBases(c *Config, blocks []blockBases, renamed map[string][]string
 // null context leaves the base of an earlier block in place): a constant is
 // checked, target.X.context is taken to be X's context, anything else is
 // assumed set. (hclspec does not report per-block values.)
-func (bb blockBases) setsContext(c *Config) bool {
+func (bb blockBases) setsContext(r *resolver) bool {
 	if len(bb.contextExpr.Variables()) == 0 {
 		v, diags := bb.contextExpr.Value(nil)
 		return diags.HasErrors() || !v.IsNull()
 	}
 	if bb.contextRef != "" {
-		if ref := c.target(bb.contextRef); ref != nil {
+		if ref := r.target(bb.contextRef); ref != nil {
 			return ref.Context != nil
 		}
 	}
@@ -230,8 +230,9 @@ func keysOf(keys []string) map[string]string {
 // the file that set them; a context copied from `target.X.context` takes
 // X's base.
 func rebaseContextPaths(c *Config) {
+	r := c.resolver()
 	for _, t := range c.Targets {
-		if ref := c.target(t.paths.contextRef); ref != nil && t.paths.contextRef != "" {
+		if ref := r.target(t.paths.contextRef); ref != nil && t.paths.contextRef != "" {
 			switch {
 			case ref.paths.hasContextBase:
 				t.paths.contextBase, t.paths.hasContextBase = ref.paths.contextBase, true

@@ -53,20 +53,55 @@ func (c Config) expandTargets(pattern string) ([]string, error) {
 	return names, nil
 }
 
+// resolver looks up a Config's targets and groups by name in constant time
+// (the first of each name, as a linear lookup finds), so that resolving n
+// targets costs O(n), not n scans of the Config.
+type resolver struct {
+	c       Config
+	targets map[string]*Target
+	groups  map[string]*Group
+}
+
+func (c Config) resolver() *resolver {
+	r := &resolver{
+		c:       c,
+		targets: make(map[string]*Target, len(c.Targets)),
+		groups:  make(map[string]*Group, len(c.Groups)),
+	}
+	for _, t := range c.Targets {
+		if _, ok := r.targets[t.Name]; !ok {
+			r.targets[t.Name] = t
+		}
+	}
+	for _, g := range c.Groups {
+		if _, ok := r.groups[g.Name]; !ok {
+			r.groups[g.Name] = g
+		}
+	}
+	return r
+}
+
+func (r *resolver) target(name string) *Target { return r.targets[name] }
+func (r *resolver) group(name string) *Group   { return r.groups[name] }
+
 // ResolveGroup returns the targets a name stands for (itself when it is not
 // a group) and the groups met on the way, nested groups included.
 func (c Config) ResolveGroup(name string) (targets, groups []string) {
-	targets, groups = c.resolveGroup(name, map[string]groupVisit{})
+	return c.resolver().resolveGroup(name)
+}
+
+func (r *resolver) resolveGroup(name string) (targets, groups []string) {
+	targets, groups = r.walkGroup(name, map[string]groupVisit{})
 	return dedupStrings(targets), dedupStrings(groups)
 }
 
 type groupVisit struct{ targets, groups []string }
 
-func (c Config) resolveGroup(name string, visited map[string]groupVisit) ([]string, []string) {
+func (r *resolver) walkGroup(name string, visited map[string]groupVisit) ([]string, []string) {
 	if v, ok := visited[name]; ok {
 		return v.targets, v.groups
 	}
-	g := c.group(name)
+	g := r.group(name)
 	if g == nil {
 		return []string{name}, nil
 	}
@@ -74,7 +109,7 @@ func (c Config) resolveGroup(name string, visited map[string]groupVisit) ([]stri
 	targets := make([]string, 0, len(g.Targets))
 	groups := []string{name}
 	for _, t := range g.Targets {
-		tt, tg := c.resolveGroup(t, visited)
+		tt, tg := r.walkGroup(t, visited)
 		if len(tt) > 0 {
 			targets = append(targets, tt...)
 		} else {
@@ -89,7 +124,11 @@ func (c Config) resolveGroup(name string, visited map[string]groupVisit) ([]stri
 // ResolveTarget returns target name with its parents merged in, overrides
 // applied, and the defaults for context and dockerfile.
 func (c Config) ResolveTarget(name string, o Overrides) (*Target, error) {
-	t, err := c.inherit(name, map[string]*Target{}, o)
+	return c.resolver().resolveTarget(name, o)
+}
+
+func (r *resolver) resolveTarget(name string, o Overrides) (*Target, error) {
+	t, err := r.inherit(name, map[string]*Target{}, o)
 	if err != nil {
 		return nil, err
 	}
@@ -112,18 +151,18 @@ func (c Config) ResolveTarget(name string, o Overrides) (*Target, error) {
 // inherit merges the parents of name (in order, each resolved the same way)
 // and then name itself. Like buildx, a cycle in inherits is cut where it
 // closes rather than reported: the parent already being resolved is skipped.
-func (c Config) inherit(name string, visited map[string]*Target, o Overrides) (*Target, error) {
+func (r *resolver) inherit(name string, visited map[string]*Target, o Overrides) (*Target, error) {
 	if t, ok := visited[name]; ok {
 		return t, nil
 	}
 	visited[name] = nil
-	t := c.target(name)
+	t := r.target(name)
 	if t == nil {
 		return nil, errors.Errorf("failed to find target %s", name)
 	}
 	tt := &Target{}
 	for _, parent := range t.Inherits {
-		pt, err := c.inherit(parent, visited, o)
+		pt, err := r.inherit(parent, visited, o)
 		if err != nil {
 			return nil, err
 		}
@@ -144,7 +183,7 @@ func (c Config) inherit(name string, visited map[string]*Target, o Overrides) (*
 
 // loadLinks adds to m the targets that t references with `target:` contexts,
 // recursively, as cacheonly builds; entitlements flow to the referencing target.
-func (c Config) loadLinks(name string, t *Target, m map[string]*Target, o Overrides, visited []string) error {
+func (r *resolver) loadLinks(name string, t *Target, m map[string]*Target, o Overrides, visited []string) error {
 	visited = append(visited, name)
 	for _, k := range sortedKeys(t.Contexts) {
 		target, ok := strings.CutPrefix(t.Contexts[k], "target:")
@@ -160,7 +199,7 @@ func (c Config) loadLinks(name string, t *Target, m map[string]*Target, o Overri
 		t2, ok := m[target]
 		if !ok {
 			var err error
-			t2, err = c.ResolveTarget(target, o)
+			t2, err = r.resolveTarget(target, o)
 			if err != nil {
 				return err
 			}
@@ -168,7 +207,7 @@ func (c Config) loadLinks(name string, t *Target, m map[string]*Target, o Overri
 			t2.linked = true
 			m[target] = t2
 		}
-		if err := c.loadLinks(target, t2, m, o, visited); err != nil {
+		if err := r.loadLinks(target, t2, m, o, visited); err != nil {
 			return err
 		}
 		for _, ent := range t2.Entitlements {
