@@ -1,10 +1,14 @@
 package bake
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"maps"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // MarshalJSON escapes `${` and `%{` in the string values that buildx escapes,
@@ -38,4 +42,75 @@ func escapeValues(m map[string]*string) map[string]*string {
 		}
 	}
 	return out
+}
+
+// MarshalIndent returns exactly what json.MarshalIndent(p, "", "  ") does
+// (what buildx prints), encoding the targets on GOMAXPROCS goroutines: for
+// thousands of targets the encoding is a large share of `--print`.
+func (p *Plan) MarshalIndent() ([]byte, error) {
+	if p.Targets == nil {
+		return json.MarshalIndent(p, "", "  ")
+	}
+	var b bytes.Buffer
+	b.WriteString("{\n")
+	if len(p.Groups) > 0 {
+		groups, err := json.MarshalIndent(p.Groups, "  ", "  ")
+		if err != nil {
+			return nil, err
+		}
+		b.WriteString(`  "group": `)
+		b.Write(groups)
+		b.WriteString(",\n")
+	}
+	b.WriteString(`  "target": `)
+	if len(p.Targets) == 0 {
+		b.WriteString("{}\n}")
+		return b.Bytes(), nil
+	}
+	names := sortedKeys(p.Targets)
+	encoded, err := encodeTargets(p.Targets, names)
+	if err != nil {
+		return nil, err
+	}
+	b.WriteString("{\n")
+	for i, name := range names {
+		key, err := json.Marshal(name)
+		if err != nil {
+			return nil, err
+		}
+		b.WriteString("    ")
+		b.Write(key)
+		b.WriteString(": ")
+		b.Write(encoded[i])
+		if i < len(names)-1 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('\n')
+	}
+	b.WriteString("  }\n}")
+	return b.Bytes(), nil
+}
+
+// encodeTargets indents each target as it sits in the plan's JSON, the
+// names split in contiguous runs, one per goroutine.
+func encodeTargets(targets map[string]*Target, names []string) ([][]byte, error) {
+	encoded := make([][]byte, len(names))
+	workers := min(runtime.GOMAXPROCS(0), (len(names)+255)/256)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*len(names)/workers, (w+1)*len(names)/workers
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				dt, err := json.MarshalIndent(targets[names[i]], "    ", "  ")
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				encoded[i] = dt
+			}
+		})
+	}
+	wg.Wait()
+	return encoded, errors.Join(errs...)
 }

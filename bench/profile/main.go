@@ -7,7 +7,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -55,7 +54,7 @@ func main() {
 			log.Fatal(err)
 		}
 		loaded := time.Since(start)
-		dt, err := json.MarshalIndent(plan, "", "  ")
+		dt, err := plan.MarshalIndent()
 		if err != nil {
 			log.Fatal(err)
 		}

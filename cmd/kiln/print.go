@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 
 	"github.com/docker/buildx/util/urlutil"
 	"github.com/kiln-build/kiln/bake"
@@ -57,6 +57,7 @@ func loadOptions(o *bakeOptions, bio bakeIO) (bake.LoadOptions, error) {
 
 // printDefinition implements --print: the resolved plan as buildx prints it.
 func printDefinition(ctx context.Context, o *bakeOptions) error {
+	shortLivedGC()
 	return writeDefinition(ctx, o, processIO())
 }
 
@@ -69,17 +70,28 @@ func writeDefinition(ctx context.Context, o *bakeOptions, bio bakeIO) error {
 	if err != nil {
 		return err
 	}
-	dt, err := json.MarshalIndent(plan, "", "  ")
+	dt, err := plan.MarshalIndent()
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintln(bio.stdout, string(dt))
+	_, err = bio.stdout.Write(append(dt, '\n'))
 	return err
 }
 
 // listDefinition implements --list targets|variables (table or JSON).
 func listDefinition(ctx context.Context, o *bakeOptions) error {
+	shortLivedGC()
 	return writeList(ctx, o, processIO())
+}
+
+// shortLivedGC trades memory for time in a process that evaluates the
+// files, prints and exits: most of what evaluation allocates is garbage
+// soon, and collecting it as often as GOGC=100 does costs more than it saves.
+// The peak stays far below buildx's for the same file. GOGC, when set, wins.
+func shortLivedGC() {
+	if _, ok := os.LookupEnv("GOGC"); !ok {
+		debug.SetGCPercent(400)
+	}
 }
 
 func writeList(ctx context.Context, o *bakeOptions, bio bakeIO) error {
