@@ -168,10 +168,10 @@ func hclSyntax(f File) (hclspec.File, *hcl.File, error) {
 		pf, diags := hclparse.NewParser().ParseJSON(f.Data, f.Name)
 		return hclspec.File{Name: f.Name, Data: f.Data, Parsed: pf}, pf, diagsErr(diags)
 	case strings.HasSuffix(f.Name, ".hcl"):
-		pf, diags := hclparse.NewParser().ParseHCL(f.Data, f.Name)
+		pf, diags := parseHCL(f.Data, f.Name)
 		return hclspec.File{Name: f.Name, Data: f.Data, Parsed: pf}, pf, diagsErr(diags)
 	}
-	pf, diags := hclparse.NewParser().ParseHCL(f.Data, f.Name+".hcl")
+	pf, diags := parseHCL(f.Data, f.Name+".hcl")
 	if !diags.HasErrors() {
 		return hclspec.File{Name: f.Name + ".hcl", Data: f.Data, Parsed: pf}, pf, nil
 	}
