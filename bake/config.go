@@ -5,6 +5,7 @@ package bake
 
 import (
 	"github.com/docker/buildx/util/buildflags"
+	"github.com/hashicorp/hcl/v2"
 )
 
 // Config is what the bake files declare, before inheritance and overrides.
@@ -14,6 +15,11 @@ import (
 type Config struct {
 	Groups  []*Group  `json:"group" hcl:"group,block" cty:"group"`
 	Targets []*Target `json:"target" hcl:"target,block" cty:"target"`
+
+	// The parsed HCL files and the matrix renames of targets, for pointing
+	// a warning at the user's text.
+	sources []*hcl.File
+	renamed map[string][]string
 }
 
 // Group names a set of targets (and other groups).

@@ -117,6 +117,7 @@ func ParseFiles(files []File, opts ParseOptions) (*Config, *hclspec.Meta, error)
 			}
 		}
 		c = dedupeConfig(c)
+		c.sources, c.renamed = parsed, meta.Renamed["target"]
 	}
 	if opts.FileRelativePaths {
 		rebaseContextPaths(&c)

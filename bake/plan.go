@@ -3,6 +3,8 @@ package bake
 import (
 	"sort"
 	"strings"
+
+	"github.com/pkg/errors"
 )
 
 // Plan is what kiln builds: the requested targets (and the targets they
@@ -11,6 +13,9 @@ import (
 type Plan struct {
 	Groups  map[string]*Group  `json:"group,omitempty"`
 	Targets map[string]*Target `json:"target"`
+	// InheritsCycles are the cycles in inherits that resolving the targets
+	// cut (buildx accepts them silently; kiln warns).
+	InheritsCycles []InheritsCycle `json:"-"`
 }
 
 // ResolvePlan resolves the requested names (targets, groups, glob patterns;
@@ -44,6 +49,9 @@ func (c Config) ResolvePlan(requested, overrides []string, lookupEnv func(string
 		for _, tname := range ts {
 			t, err := r.resolveTarget(tname, o)
 			if err != nil {
+				if chain, ok := r.groupCycles[tname]; ok && r.target(tname) == nil {
+					return nil, errors.Errorf("failed to find target %s: group %s includes itself (%s)", tname, tname, strings.Join(chain, " -> "))
+				}
 				return nil, err
 			}
 			p.Targets[tname] = t
@@ -74,6 +82,9 @@ func (c Config) ResolvePlan(requested, overrides []string, lookupEnv func(string
 		if err := r.loadLinks(name, p.Targets[name], p.Targets, o, nil); err != nil {
 			return nil, err
 		}
+	}
+	for _, name := range sortedKeys(p.Targets) {
+		p.InheritsCycles = append(p.InheritsCycles, r.inheritsCycles(name)...)
 	}
 	return p, nil
 }

@@ -60,6 +60,9 @@ type resolver struct {
 	c       Config
 	targets map[string]*Target
 	groups  map[string]*Group
+	// groupCycles maps a group that includes itself to the chain by which
+	// it does (g -> h -> g), as resolveGroup met it.
+	groupCycles map[string][]string
 }
 
 func (c Config) resolver() *resolver {
@@ -91,14 +94,25 @@ func (c Config) ResolveGroup(name string) (targets, groups []string) {
 }
 
 func (r *resolver) resolveGroup(name string) (targets, groups []string) {
-	targets, groups = r.walkGroup(name, map[string]groupVisit{})
+	targets, groups = r.walkGroup(name, map[string]groupVisit{}, nil)
 	return dedupStrings(targets), dedupStrings(groups)
 }
 
 type groupVisit struct{ targets, groups []string }
 
-func (r *resolver) walkGroup(name string, visited map[string]groupVisit) ([]string, []string) {
+// walkGroup expands group name as buildx does: a group met again while it
+// is being expanded stands for a target of its name (which then fails to
+// resolve unless a target has that name); the chain is kept for the error.
+func (r *resolver) walkGroup(name string, visited map[string]groupVisit, stack []string) ([]string, []string) {
 	if v, ok := visited[name]; ok {
+		if i := slices.Index(stack, name); i >= 0 {
+			if r.groupCycles == nil {
+				r.groupCycles = map[string][]string{}
+			}
+			if _, ok := r.groupCycles[name]; !ok {
+				r.groupCycles[name] = append(slices.Clone(stack[i:]), name)
+			}
+		}
 		return v.targets, v.groups
 	}
 	g := r.group(name)
@@ -106,10 +120,11 @@ func (r *resolver) walkGroup(name string, visited map[string]groupVisit) ([]stri
 		return []string{name}, nil
 	}
 	visited[name] = groupVisit{}
+	stack = append(stack, name)
 	targets := make([]string, 0, len(g.Targets))
 	groups := []string{name}
 	for _, t := range g.Targets {
-		tt, tg := r.walkGroup(t, visited)
+		tt, tg := r.walkGroup(t, visited, stack)
 		if len(tt) > 0 {
 			targets = append(targets, tt...)
 		} else {

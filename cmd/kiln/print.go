@@ -18,12 +18,13 @@ import (
 type bakeIO struct {
 	stdin    io.Reader
 	stdout   io.Writer
-	terminal bool     // stdout is a terminal
-	env      []string // nil: the process environment
+	stderr   io.Writer // warnings; nil discards them
+	terminal bool      // stdout is a terminal
+	env      []string  // nil: the process environment
 }
 
 func processIO() bakeIO {
-	return bakeIO{stdin: os.Stdin, stdout: os.Stdout, terminal: term.IsTerminal(int(os.Stdout.Fd()))}
+	return bakeIO{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, terminal: term.IsTerminal(int(os.Stdout.Fd()))}
 }
 
 // loadOptions maps the bake flags onto bake.LoadOptions.
@@ -70,6 +71,7 @@ func writeDefinition(ctx context.Context, o *bakeOptions, bio bakeIO) error {
 	if err != nil {
 		return err
 	}
+	warnInheritsCycles(bio.stderr, plan.InheritsCycles)
 	dt, err := plan.MarshalIndent()
 	if err != nil {
 		return err
@@ -111,6 +113,7 @@ func writeList(ctx context.Context, o *bakeOptions, bio bakeIO) error {
 	if err != nil {
 		return err
 	}
+	warnInheritsCycles(bio.stderr, cfg.InheritsCycles())
 	req, err := bake.ParseList(o.list)
 	if err != nil {
 		return err
@@ -119,6 +122,17 @@ func writeList(ctx context.Context, o *bakeOptions, bio bakeIO) error {
 		return bake.WriteVariableList(bio.stdout, req.Format, meta.Variables)
 	}
 	return bake.WriteTargetList(bio.stdout, req.Format, cfg)
+}
+
+// warnInheritsCycles says which inherits cycles were cut (buildx accepts
+// them silently).
+func warnInheritsCycles(w io.Writer, cycles []bake.InheritsCycle) {
+	if w == nil {
+		return
+	}
+	for _, c := range cycles {
+		fmt.Fprintf(w, "WARNING: %s\n", c)
+	}
 }
 
 // loadPlan evaluates the bake files and resolves the requested targets
@@ -131,5 +145,9 @@ func loadPlan(ctx context.Context, o *bakeOptions) (*bake.Plan, error) {
 		return nil, err
 	}
 	plan, _, err := bake.Load(ctx, lo)
-	return plan, err
+	if err != nil {
+		return nil, err
+	}
+	warnInheritsCycles(os.Stderr, plan.InheritsCycles)
+	return plan, nil
 }
