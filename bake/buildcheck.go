@@ -22,7 +22,7 @@ import (
 // `cwd://` prefix), sends file outputs without dest to stdout ("-"), and
 // rejects values a build could not use (platforms, shm-size, ulimits,
 // annotations, resources, secrets and ssh sources, outputs).
-func (t *Target) prepare(lookupEnv func(string) (string, bool), stdoutTerminal bool) error {
+func (t *Target) prepare(lookupEnv func(string) (string, bool), stdoutTerminal bool, urls *urlKinds) error {
 	if t.Context != nil && *t.Context == "-" {
 		return errors.Errorf("context from stdin not allowed in bake")
 	}
@@ -33,7 +33,7 @@ func (t *Target) prepare(lookupEnv func(string) (string, bool), stdoutTerminal b
 	if t.Context != nil {
 		contextPath = *t.Context
 	}
-	if !strings.HasPrefix(contextPath, "cwd://") && !urlutil.IsRemoteURL(contextPath) {
+	if !strings.HasPrefix(contextPath, "cwd://") && !urls.isRemote(contextPath) {
 		contextPath = path.Clean(contextPath)
 	}
 	if v, ok := strings.CutPrefix(contextPath, "cwd://"); ok {
@@ -52,7 +52,7 @@ func (t *Target) prepare(lookupEnv func(string) (string, bool), stdoutTerminal b
 	if err := checkSecrets(t.Secrets.Normalize(), lookupEnv); err != nil {
 		return err
 	}
-	if err := t.checkSSH(contextPath, lookupEnv); err != nil {
+	if err := t.checkSSH(contextPath, lookupEnv, urls); err != nil {
 		return err
 	}
 	if err := prepareOutputs(t.Outputs, stdoutTerminal); err != nil {
@@ -100,9 +100,9 @@ func checkSecrets(secrets buildflags.Secrets, lookupEnv func(string) (string, bo
 	return nil
 }
 
-func (t *Target) checkSSH(contextPath string, lookupEnv func(string) (string, bool)) error {
+func (t *Target) checkSSH(contextPath string, lookupEnv func(string) (string, bool), urls *urlKinds) error {
 	specs := t.SSH
-	if len(specs) == 0 && buildflags.IsGitSSH(contextPath) {
+	if len(specs) == 0 && urls.isGitSSH(contextPath) {
 		specs = []*buildflags.SSH{{ID: "default"}}
 	}
 	configs := make([]sshprovider.AgentConfig, 0, len(specs))
@@ -208,4 +208,34 @@ func checkResources(entries []string) error {
 		}
 	}
 	return nil
+}
+
+// urlKinds remembers what urlutil.IsRemoteURL and buildflags.IsGitSSH say
+// of each context: both parse it as a Git URL and build an error with a
+// stack trace when it is not one, and thousands of targets share a few
+// contexts.
+type urlKinds struct{ remote, gitSSH map[string]bool }
+
+func (u *urlKinds) isRemote(s string) bool {
+	v, ok := u.remote[s]
+	if !ok {
+		if u.remote == nil {
+			u.remote = map[string]bool{}
+		}
+		v = urlutil.IsRemoteURL(s)
+		u.remote[s] = v
+	}
+	return v
+}
+
+func (u *urlKinds) isGitSSH(s string) bool {
+	v, ok := u.gitSSH[s]
+	if !ok {
+		if u.gitSSH == nil {
+			u.gitSSH = map[string]bool{}
+		}
+		v = buildflags.IsGitSSH(s)
+		u.gitSSH[s] = v
+	}
+	return v
 }

@@ -60,7 +60,9 @@ func Load(ctx context.Context, opts LoadOptions) (*Plan, *hclspec.Meta, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	epoch, hasEpoch := opts.lookupEnv()("SOURCE_DATE_EPOCH")
+	lookupEnv := opts.lookupEnv()
+	epoch, hasEpoch := lookupEnv("SOURCE_DATE_EPOCH")
+	var urls urlKinds
 	for _, name := range sortedKeys(p.Targets) {
 		t := p.Targets[name]
 		if disablePolicy {
@@ -73,7 +75,7 @@ func Load(ctx context.Context, opts LoadOptions) (*Plan, *hclspec.Meta, error) {
 			v := epoch
 			t.Args["SOURCE_DATE_EPOCH"] = &v
 		}
-		if err := t.prepare(opts.lookupEnv(), opts.StdoutTerminal); err != nil {
+		if err := t.prepare(lookupEnv, opts.StdoutTerminal, &urls); err != nil {
 			return nil, nil, errors.Wrapf(err, "target %s", name)
 		}
 	}
