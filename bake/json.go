@@ -29,11 +29,25 @@ func (t *Target) MarshalJSON() ([]byte, error) {
 	return json.Marshal(tgt)
 }
 
+func needsEscape(v *string) bool {
+	return v != nil && (strings.Contains(*v, "${") || strings.Contains(*v, "%{"))
+}
+
 func escapeTemplate(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "${", "$${"), "%{", "%%{")
 }
 
 func escapeValues(m map[string]*string) map[string]*string {
+	escape := false
+	for _, v := range m {
+		if needsEscape(v) {
+			escape = true
+			break
+		}
+	}
+	if !escape {
+		return m // nothing to escape: no copy
+	}
 	out := maps.Clone(m)
 	for k, v := range m {
 		if v != nil {

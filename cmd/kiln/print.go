@@ -92,7 +92,7 @@ func listDefinition(ctx context.Context, o *bakeOptions) error {
 // The peak stays far below buildx's for the same file. GOGC, when set, wins.
 func shortLivedGC() {
 	if _, ok := os.LookupEnv("GOGC"); !ok {
-		debug.SetGCPercent(400)
+		debug.SetGCPercent(200)
 	}
 }
 
