@@ -14,6 +14,11 @@ import (
 // MarshalJSON escapes `${` and `%{` in the string values that buildx escapes,
 // so that printed definitions can be read back as bake files unchanged.
 func (t *Target) MarshalJSON() ([]byte, error) {
+	return json.Marshal(t.escaped())
+}
+
+// escaped is t as printed: a value, which has no MarshalJSON method.
+func (t *Target) escaped() Target {
 	tgt := *t
 	tgt.Annotations = slices.Clone(t.Annotations)
 	for i, v := range tgt.Annotations {
@@ -26,7 +31,7 @@ func (t *Target) MarshalJSON() ([]byte, error) {
 	tgt.Labels = escapeValues(t.Labels)
 	tgt.Args = escapeValues(t.Args)
 	tgt.ExtraHosts = escapeValues(t.ExtraHosts)
-	return json.Marshal(tgt)
+	return tgt
 }
 
 func needsEscape(v *string) bool {
@@ -116,7 +121,13 @@ func encodeTargets(targets map[string]*Target, names []string) ([][]byte, error)
 		lo, hi := w*len(names)/workers, (w+1)*len(names)/workers
 		wg.Go(func() {
 			for i := lo; i < hi; i++ {
-				dt, err := json.MarshalIndent(targets[names[i]], "    ", "  ")
+				// the escaped value, not the pointer: the same bytes without
+				// json compacting MarshalJSON's output before indenting it
+				var v any
+				if t := targets[names[i]]; t != nil {
+					v = t.escaped()
+				}
+				dt, err := json.MarshalIndent(v, "    ", "  ")
 				if err != nil {
 					errs[w] = err
 					return
