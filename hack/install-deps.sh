@@ -72,8 +72,18 @@ go_ok() {
 }
 if ! go_ok; then
   goarch=$hostarch
-  proxy=$(printf '%s' "${GOPROXY:-https://proxy.golang.org}" | cut -d, -f1 | cut -d'|' -f1)
-  case "$proxy" in direct | off | "") proxy=https://proxy.golang.org ;; esac
+  # The proxy is GOPROXY's first entry, or the default of whatever go there is
+  # (Debian's golang-go, installed for just this, when there is none).
+  proxy=${GOPROXY:-}
+  if [ -z "$proxy" ]; then
+    if ! command -v go >/dev/null; then
+      apt_update
+      apt-get install -y -qq --no-install-recommends golang-go >/dev/null
+    fi
+    proxy=$(go env GOPROXY)
+  fi
+  proxy=$(printf '%s' "$proxy" | cut -d, -f1 | cut -d'|' -f1)
+  case "$proxy" in direct | off | "") log "GOPROXY ($proxy) names no module proxy to fetch Go from; set GOPROXY"; exit 1 ;; esac
   mod="v0.0.1-go${want_go}.linux-${goarch}"
   log "installing Go $want_go into /usr/local/go from $proxy"
   tmp=$(mktemp -d)
