@@ -12,6 +12,7 @@ import (
 // and done (finished, exported or not).
 type graph struct {
 	names      []string
+	builds     []string            // names of the requests that build (not a --call subrequest)
 	deps       map[string][]string // target → targets whose results it uses
 	dependents map[string][]string // target → targets using its result
 	solved     *events
@@ -27,8 +28,12 @@ func newGraph(reqs []*Request) (*graph, error) {
 		}
 		known[r.Target] = true
 		g.names = append(g.names, r.Target)
+		if r.Call == nil {
+			g.builds = append(g.builds, r.Target)
+		}
 	}
 	slices.Sort(g.names)
+	slices.Sort(g.builds)
 	for _, r := range reqs {
 		for _, d := range r.Deps {
 			if !known[d] {

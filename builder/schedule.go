@@ -63,6 +63,12 @@ type Schedule struct {
 
 // Run solves every request and returns one outcome per target, sorted by
 // name. Only under fail-fast and defer-output does a failure stop others.
+//
+// Under fail-fast (the default) a target that pushes also holds its export
+// until every target of the run has solved, so a failing build stops the
+// release before anything is pushed instead of leaving some images pushed
+// and others not, as buildx does. Under defer-error pushes go out as soon as
+// their own target is built: the user asked for every target that can.
 func (s Schedule) Run(ctx context.Context, reqs []*Request) []Outcome {
 	g, err := newGraph(reqs)
 	if err != nil {
@@ -120,12 +126,12 @@ func (s Schedule) runOne(ctx context.Context, g *graph, solver Solver, r *Reques
 		if _, err := g.done.wait(ctx, g.dependents[name]...); err != nil {
 			return errAborted{err}
 		}
-		if s.Exec.Mode == DeferOutput {
-			all, err := g.solved.wait(ctx, g.names...)
+		if s.Exec.Mode == DeferOutput || (s.Exec.Mode == FailFast && r.Pushes()) {
+			all, err := g.solved.wait(ctx, g.builds...)
 			if err != nil {
 				return errAborted{err}
 			}
-			return firstError(all, g.names, "aborted: another target failed")
+			return firstError(all, g.builds, "aborted: another target failed")
 		}
 		return nil
 	}}

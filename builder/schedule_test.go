@@ -234,3 +234,65 @@ func TestScheduleBadGraph(t *testing.T) {
 		t.Errorf("solves ran: %v", f.events)
 	}
 }
+
+func TestScheduleFailFastHoldsPushesUntilAllSolved(t *testing.T) {
+	solvedRelease := make(chan struct{})
+	f := &fakeSolver{fn: map[string]func(context.Context, *Step) error{
+		"release": func(ctx context.Context, s *Step) error { close(solvedRelease); return nil },
+		"local":   func(ctx context.Context, s *Step) error { return nil },
+		// bad fails only after release has solved: release must still not push.
+		"bad": func(ctx context.Context, s *Step) error {
+			select {
+			case <-solvedRelease:
+				return errors.New("exit code: 1")
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		},
+	}}
+	rs := reqs(nil, "release", "bad", "local")
+	rs[0].Exports = []Export{{Type: "image", Attrs: map[string]string{"name": "r/app", "push": "true"}}}
+	out := Schedule{Solver: f, Exec: Execution{Mode: FailFast}}.Run(liveness(t), rs)
+	if s := statuses(out); s != "bad=failed local=succeeded release=aborted" && s != "bad=failed local=aborted release=aborted" {
+		t.Fatalf("outcomes %s", s)
+	}
+	if f.index("export release") != -1 || f.index("held back release") == -1 {
+		t.Errorf("release was pushed although bad failed: %v", f.events)
+	}
+
+	// With every target built, the push goes out (after all have solved).
+	f = &fakeSolver{}
+	f.fn = map[string]func(context.Context, *Step) error{
+		"local": func(ctx context.Context, s *Step) error {
+			time.Sleep(20 * time.Millisecond) // give an unheld push time to go first
+			f.log("built local")
+			return nil
+		},
+	}
+	rs = reqs(nil, "release", "local")
+	rs[0].Exports = []Export{{Type: "image", Attrs: map[string]string{"name": "r/app", "push": "true"}}}
+	out = Schedule{Solver: f, Exec: Execution{Mode: FailFast}}.Run(liveness(t), rs)
+	if s := statuses(out); s != "local=succeeded release=succeeded" {
+		t.Fatalf("outcomes %s", s)
+	}
+	if f.index("export release") < f.index("built local") {
+		t.Errorf("release pushed before every target had solved: %v", f.events)
+	}
+}
+
+func TestScheduleDeferErrorPushesWhatBuilt(t *testing.T) {
+	failed := make(chan struct{})
+	f := &fakeSolver{fn: map[string]func(context.Context, *Step) error{
+		"bad": func(ctx context.Context, s *Step) error { defer close(failed); return errors.New("exit code: 1") },
+		"release": func(ctx context.Context, s *Step) error {
+			<-failed
+			return nil
+		},
+	}}
+	rs := reqs(nil, "release", "bad")
+	rs[0].Exports = []Export{{Type: "image", Attrs: map[string]string{"name": "r/app", "push": "true"}}}
+	out := Schedule{Solver: f, Exec: Execution{Mode: DeferError}}.Run(liveness(t), rs)
+	if s := statuses(out); s != "bad=failed release=succeeded" {
+		t.Fatalf("outcomes %s", s)
+	}
+}
