@@ -139,6 +139,15 @@ func TestIntegrationCacheExport(t *testing.T) {
 }
 
 func TestIntegrationDeferOutputPushesNothing(t *testing.T) {
+	testFailedBuildPushesNothing(t, DeferOutput)
+}
+
+// Under fail-fast (the default) too: pushes wait for every target to solve.
+func TestIntegrationFailFastPushesNothing(t *testing.T) {
+	testFailedBuildPushesNothing(t, FailFast)
+}
+
+func testFailedBuildPushesNothing(t *testing.T, mode string) {
 	addr := startRegistry(t)
 	dir := project(t, map[string]string{
 		"Dockerfile":     outputsDockerfile,
@@ -147,15 +156,15 @@ func TestIntegrationDeferOutputPushesNothing(t *testing.T) {
 	rep := build(t, dir, plan(t, `{"target":{
 		"good": {"tags":["`+addr+`/kiln/good:1"],"output":[{"type":"registry"}]},
 		"bad": {"dockerfile":"bad.Dockerfile","tags":["`+addr+`/kiln/bad:1"],"output":[{"type":"registry"}]}
-	}}`), Execution{Mode: DeferOutput})
+	}}`), Execution{Mode: mode})
 	if o := outcome(t, rep, "bad"); o.Status != Failed {
 		t.Fatalf("bad: %s %v", o.Status, o.Err)
 	}
 	if o := outcome(t, rep, "good"); o.Status == Succeeded {
-		t.Errorf("good reported as succeeded under defer-output although bad failed")
+		t.Errorf("good reported as succeeded under %s although bad failed", mode)
 	}
 	if d := manifestDigest(t, addr, "kiln/good", "1"); d != "" {
-		t.Errorf("good was pushed (%s) although another target failed under defer-output", d)
+		t.Errorf("good was pushed (%s) although another target failed under %s", d, mode)
 	}
 }
 
