@@ -89,10 +89,12 @@ func listDefinition(ctx context.Context, o *bakeOptions) error {
 // shortLivedGC trades memory for time in a process that evaluates the
 // files, prints and exits: most of what evaluation allocates is garbage
 // soon, and collecting it as often as GOGC=100 does costs more than it saves.
-// The peak stays far below buildx's for the same file. GOGC, when set, wins.
+// 400 spends about 10% less CPU than 200 on 6,000 targets for 20 MiB more
+// (156 MiB, buildx 208 MiB); 800 reaches buildx's peak. The peak stays below
+// buildx's for the same file. GOGC, when set, wins.
 func shortLivedGC() {
 	if _, ok := os.LookupEnv("GOGC"); !ok {
-		debug.SetGCPercent(200)
+		debug.SetGCPercent(400)
 	}
 }
 
