@@ -5,69 +5,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kiln-build/kiln/internal/testenv"
 )
 
-// startRegistry runs a CNCF Distribution registry (Debian's docker-registry)
-// on 127.0.0.1 for the test.
-func startRegistry(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("docker-registry")
-	if err != nil {
-		t.Skip("integration: needs docker-registry")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	dir := t.TempDir()
-	cfg := fmt.Sprintf("version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n", filepath.Join(dir, "data"), addr)
-	os.WriteFile(filepath.Join(dir, "config.yml"), []byte(cfg), 0o644)
-	cmd := exec.Command(bin, "serve", filepath.Join(dir, "config.yml"))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for i := 0; i < 100; i++ {
-		if resp, err := http.Get("http://" + addr + "/v2/"); err == nil {
-			resp.Body.Close()
-			return addr
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatal("registry did not start")
-	return ""
-}
-
-// manifestDigest is the registry's digest for repo:tag, "" when absent.
-func manifestDigest(t *testing.T, addr, repo, tag string) string {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodHead, "http://"+addr+"/v2/"+repo+"/manifests/"+tag, nil)
-	req.Header.Set("Accept", "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return ""
-	}
-	return resp.Header.Get("Docker-Content-Digest")
-}
-
 func TestIntegrationPush(t *testing.T) {
-	addr := startRegistry(t)
+	addr := testenv.StartRegistry(t)
 	dir := project(t, map[string]string{"Dockerfile": outputsDockerfile})
 	rep := build(t, dir, plan(t, `{"target":{"img": {
 		"platforms":["linux/amd64","linux/arm64"],
@@ -76,7 +25,7 @@ func TestIntegrationPush(t *testing.T) {
 	mustSucceed(t, rep)
 	got := outcome(t, rep, "img").Response["containerimage.digest"]
 	for _, tag := range []string{"1", "latest"} {
-		if d := manifestDigest(t, addr, "kiln/img", tag); d == "" || d != got {
+		if d := testenv.ManifestDigest(t, addr, "kiln/img", tag); d == "" || d != got {
 			t.Errorf("registry has %s for tag %s, metadata says %s", d, tag, got)
 		}
 	}
@@ -148,7 +97,7 @@ func TestIntegrationFailFastPushesNothing(t *testing.T) {
 }
 
 func testFailedBuildPushesNothing(t *testing.T, mode string) {
-	addr := startRegistry(t)
+	addr := testenv.StartRegistry(t)
 	dir := project(t, map[string]string{
 		"Dockerfile":     outputsDockerfile,
 		"bad.Dockerfile": baseStage + "FROM base\nRUN sleep 1 && exit 5\n",
@@ -163,7 +112,7 @@ func testFailedBuildPushesNothing(t *testing.T, mode string) {
 	if o := outcome(t, rep, "good"); o.Status == Succeeded {
 		t.Errorf("good reported as succeeded under %s although bad failed", mode)
 	}
-	if d := manifestDigest(t, addr, "kiln/good", "1"); d != "" {
+	if d := testenv.ManifestDigest(t, addr, "kiln/good", "1"); d != "" {
 		t.Errorf("good was pushed (%s) although another target failed under %s", d, mode)
 	}
 }

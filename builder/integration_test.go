@@ -7,13 +7,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/kiln-build/kiln/bake"
+	"github.com/kiln-build/kiln/internal/testenv"
 )
 
 // These tests run real solves with runc: on the engine embedded in the test
@@ -37,7 +37,7 @@ func integrationNode(t *testing.T) Node {
 		t.Skip("integration: needs runc")
 	}
 	for _, a := range []string{"amd64", "arm64"} {
-		if _, err := os.Stat(busybox(a)); err != nil {
+		if _, err := os.Stat(testenv.Busybox(a)); err != nil {
 			t.Skip("integration: run hack/install-deps.sh for testdata/demo/base/busybox-" + a)
 		}
 	}
@@ -71,11 +71,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func busybox(arch string) string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "testdata", "demo", "base", "busybox-"+arch)
-}
-
 // baseStage is a Dockerfile stage with a shell: busybox from the "bb"
 // named context, FROM scratch.
 const baseStage = `FROM scratch AS base
@@ -105,7 +100,7 @@ func plan(t *testing.T, js string) map[string]*bake.Target {
 	if err := json.Unmarshal([]byte(js), &p); err != nil {
 		t.Fatalf("plan: %v", err)
 	}
-	bb := filepath.Dir(busybox("amd64"))
+	bb := filepath.Dir(testenv.Busybox("amd64"))
 	for _, tg := range p.Targets {
 		if tg.Contexts == nil {
 			tg.Contexts = map[string]string{}

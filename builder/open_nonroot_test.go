@@ -3,7 +3,6 @@ package builder
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/kiln-build/kiln/builder/engine"
+	"github.com/kiln-build/kiln/internal/testenv"
 )
 
 // TestOpenWithoutRoot: a kiln running as nobody asked for the embedded
@@ -37,7 +37,7 @@ func TestOpenWithoutRoot(t *testing.T) {
 	}
 	e := serve(t, t.TempDir(), addr, l)
 	bin := filepath.Join(dir, "builder.test")
-	copyExecutable(t, os.Args[0], bin)
+	testenv.CopyExecutable(t, os.Args[0], bin)
 
 	asNobody := func(serveAddr string) string {
 		cmd := exec.Command(bin, "-test.run=^TestOpenHelperAsNobody$")
@@ -70,23 +70,4 @@ func TestOpenHelperAsNobody(t *testing.T) {
 	}
 	defer n.Close()
 	fmt.Printf("name=%s worker=%s\n", n.Name(), workerID(t, n.Client()))
-}
-
-func copyExecutable(t *testing.T, src, dst string) {
-	t.Helper()
-	in, err := os.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
-		t.Fatal(err)
-	}
 }

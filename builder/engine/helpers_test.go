@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kiln-build/kiln/internal/testenv"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/tonistiigi/fsutil"
@@ -30,10 +31,7 @@ func requireEngine(t testing.TB) {
 // base image of these tests (FROM scratch, offline).
 func busyboxDir(t testing.TB, arch string) string {
 	t.Helper()
-	src, err := filepath.Abs(filepath.Join("..", "..", "testdata", "demo", "base", "busybox-"+arch))
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := testenv.Busybox(arch)
 	b, err := os.ReadFile(src)
 	if err != nil {
 		t.Skipf("%s missing: run `bash hack/install-deps.sh` first (%v)", src, err)

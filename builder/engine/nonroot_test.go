@@ -1,13 +1,14 @@
 package engine
 
 import (
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/kiln-build/kiln/internal/testenv"
 )
 
 // TestStartAsNonRoot runs Start in a copy of this test binary as user
@@ -26,7 +27,7 @@ func TestStartAsNonRoot(t *testing.T) {
 		t.Fatal(err)
 	}
 	bin := filepath.Join(dir, "engine.test")
-	copyFile(t, os.Args[0], bin)
+	testenv.CopyExecutable(t, os.Args[0], bin)
 	cmd := exec.Command(bin, "-test.run=^$")
 	cmd.Env = append(os.Environ(), "KILN_ENGINE_HELPER=start", "KILN_TEST_ROOT="+filepath.Join(dir, "state"))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
@@ -40,24 +41,5 @@ func TestStartAsNonRoot(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "state")); err == nil {
 		t.Error("a refused Start created the state directory")
-	}
-}
-
-func copyFile(t *testing.T, src, dst string) {
-	t.Helper()
-	in, err := os.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
-		t.Fatal(err)
 	}
 }

@@ -183,7 +183,7 @@ target "app" {
   args      = { NONCE = %q }
   tags      = ["%s/%s:v1"]
 }
-`, hclList(bothPlatforms), n, r.addr, repo),
+`, hclList(bothPlatforms), n, r.Addr, repo),
 	})
 	meta := filepath.Join(dir, "metadata.json")
 	e.bake(t, dir, "--push", "--metadata-file", meta, "app").mustSucceed(t)

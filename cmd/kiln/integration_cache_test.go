@@ -16,7 +16,7 @@ func TestIntegrationRegistryCache(t *testing.T) {
 	r := testRegistry(t)
 	dir := t.TempDir()
 	n := nonce()
-	ref := fmt.Sprintf("%s/kiln-it/cache-%s:buildcache", r.addr, n)
+	ref := fmt.Sprintf("%s/kiln-it/cache-%s:buildcache", r.Addr, n)
 	writeFiles(t, dir, map[string]string{
 		"Dockerfile": fmt.Sprintf("FROM base\nRUN echo registry-cache-%s > /marker\nRUN cat /proc/sys/kernel/random/uuid > /random && uname -m >> /marker\n", n),
 		"docker-bake.hcl": baseTarget(t, bothPlatforms...) + fmt.Sprintf(`

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/kiln-build/kiln/internal/testenv"
 )
 
 // TestIntegrationBadInput checks that each kind of bad input ends kiln with a
@@ -12,7 +14,7 @@ import (
 // without writing the target's output.
 func TestIntegrationBadInput(t *testing.T) {
 	e := sharedEngine(t)
-	closedPort, err := freePort() // nothing listens there once freePort returns
+	closedPort, err := testenv.FreePort() // nothing listens there once FreePort returns
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +102,7 @@ func TestIntegrationBadInput(t *testing.T) {
 
 	t.Run("platform without emulation", func(t *testing.T) {
 		// A real s390x binary, so the RUN cannot succeed by running natively.
-		bb := filepath.Join(repoRoot(t), "testdata", "demo", "base", "busybox-s390x")
+		bb := testenv.Busybox("s390x")
 		if binfmtRegistered("s390x") {
 			t.Skip("qemu-s390x is registered in binfmt_misc here: no unemulated platform to test with")
 		}

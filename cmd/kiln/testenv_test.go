@@ -27,6 +27,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kiln-build/kiln/internal/testenv"
 )
 
 // kilnTimeout bounds one kiln invocation: a build that takes longer is hung, and
@@ -42,7 +44,7 @@ var (
 	// Resources shared by every integration test, torn down in TestMain.
 	sharedMu   sync.Mutex
 	shared     *kilnEnv
-	reg        *registry
+	reg        *testenv.Registry
 	regErr     error
 	regOnce    sync.Once
 	cleanupsMu sync.Mutex
@@ -99,7 +101,7 @@ func requireIntegration(t *testing.T) {
 		missing = append(missing, "runc in PATH")
 	}
 	for _, arch := range []string{"amd64", "arm64"} {
-		p := filepath.Join(repoRoot(t), "testdata", "demo", "base", "busybox-"+arch)
+		p := testenv.Busybox(arch)
 		if _, err := os.Stat(p); err != nil {
 			missing = append(missing, p)
 		}
@@ -182,9 +184,9 @@ func freshEngine(t *testing.T) *kilnEnv {
 
 // writeEngineConfig lets the engine push to and pull from the test registry
 // over plain HTTP, in buildkitd.toml's format.
-func writeEngineConfig(t *testing.T, root string, r *registry) {
+func writeEngineConfig(t *testing.T, root string, r *testenv.Registry) {
 	t.Helper()
-	cfg := fmt.Sprintf("[registry.%q]\n  http = true\n  insecure = true\n", r.addr)
+	cfg := fmt.Sprintf("[registry.%q]\n  http = true\n  insecure = true\n", r.Addr)
 	if err := os.WriteFile(filepath.Join(root, "buildkitd.toml"), []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -5,30 +5,20 @@ package main
 import (
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/kiln-build/kiln/internal/testenv"
 )
 
-// registry is a docker-registry (CNCF Distribution) process on 127.0.0.1.
-type registry struct {
-	addr string
-	cmd  *exec.Cmd
-	dir  string
-}
-
 // testRegistry starts the registry the tests share, once.
-func testRegistry(t *testing.T) *registry {
+func testRegistry(t *testing.T) *testenv.Registry {
 	t.Helper()
 	regOnce.Do(func() {
-		reg, regErr = startRegistry()
+		reg, regErr = testenv.NewRegistry()
 		if reg != nil {
-			atExit(reg.stop)
+			atExit(reg.Stop)
 		}
 	})
 	if regErr != nil {
@@ -36,96 +26,23 @@ func testRegistry(t *testing.T) *registry {
 		if os.Getenv("CI") != "" {
 			t.Fatal(msg)
 		}
-		t.Skip(msg + " (install it with hack/install-deps.sh)")
+		t.Skip(msg)
 	}
 	return reg
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func startRegistry() (*registry, error) {
-	bin, err := exec.LookPath("docker-registry")
-	if err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp("", "kiln-it-registry-")
-	if err != nil {
-		return nil, err
-	}
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	cfg := fmt.Sprintf(`version: 0.1
-log:
-  level: warn
-storage:
-  filesystem:
-    rootdirectory: %s
-  delete:
-    enabled: true
-http:
-  addr: %s
-`, filepath.Join(dir, "data"), addr)
-	cfgPath := filepath.Join(dir, "config.yml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
-		return nil, err
-	}
-	logf, err := os.Create(filepath.Join(dir, "registry.log"))
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(bin, "serve", cfgPath)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	r := &registry{addr: addr, cmd: cmd, dir: dir}
-	for i := 0; i < 100; i++ {
-		resp, err := http.Get("http://" + addr + "/v2/")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return r, nil
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	r.stop()
-	log, _ := os.ReadFile(filepath.Join(dir, "registry.log"))
-	return nil, fmt.Errorf("registry on %s did not answer /v2/:\n%s", addr, log)
-}
-
-func (r *registry) stop() {
-	syscall.Kill(-r.cmd.Process.Pid, syscall.SIGKILL)
-	r.cmd.Wait()
-	os.RemoveAll(r.dir)
-}
-
 // registryRepo reads one repository of the registry over HTTP.
 type registryRepo struct {
-	r    *registry
+	r    *testenv.Registry
 	name string
 }
 
-const manifestAccept = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, " +
-	"application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json"
-
 func (rr registryRepo) get(kind, ref string) ([]byte, http.Header, error) {
-	req, err := http.NewRequest(http.MethodGet, fmt.Sprintf("http://%s/v2/%s/%s/%s", rr.r.addr, rr.name, kind, ref), nil)
+	req, err := http.NewRequest(http.MethodGet, fmt.Sprintf("http://%s/v2/%s/%s/%s", rr.r.Addr, rr.name, kind, ref), nil)
 	if err != nil {
 		return nil, nil, err
 	}
-	req.Header.Set("Accept", manifestAccept)
+	req.Header.Set("Accept", testenv.ManifestAccept)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil, nil, err
@@ -157,7 +74,7 @@ func (rr registryRepo) images(t *testing.T, tag string) (map[string]*image, stri
 	t.Helper()
 	b, h, err := rr.get("manifests", tag)
 	if err != nil {
-		t.Fatalf("fetch %s/%s:%s: %v", rr.r.addr, rr.name, tag, err)
+		t.Fatalf("fetch %s/%s:%s: %v", rr.r.Addr, rr.name, tag, err)
 	}
 	return images(t, rr, b), h.Get("Docker-Content-Digest")
 }
