@@ -4,13 +4,22 @@ import (
 	"bytes"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
 
-// minPiece is the least number of bytes worth parsing on a goroutine of its own.
+// minPiece is the least number of bytes worth parsing on a goroutine of its
+// own: smaller files are parsed whole.
 const minPiece = 64 << 10
+
+// piece is the size of the pieces a large file is cut into (at top-level
+// blocks): HCL's lexer grows its token slice by append, which past a few
+// thousand tokens copies (and zeroes) about five times the final slice in
+// total; pieces of a few hundred blocks keep that to about three times, and
+// free each piece's tokens as soon as it is parsed.
+const piece = 8 << 10
 
 // parseHCL returns what hclsyntax.ParseConfig returns for data, parsing a
 // large file in pieces on GOMAXPROCS goroutines: HCL's parser is a large
@@ -25,10 +34,11 @@ const minPiece = 64 << 10
 // diagnostic, or pieces set the same attribute, the whole file is parsed
 // again so that diagnostics are exactly HCL's.
 func parseHCL(data []byte, filename string) (*hcl.File, hcl.Diagnostics) {
-	return parseHCLPieces(data, filename, runtime.GOMAXPROCS(0))
+	return parseHCLPieces(data, filename, len(data)/piece)
 }
 
-// parseHCLPieces is parseHCL in at most n pieces.
+// parseHCLPieces is parseHCL in at most n pieces, parsed on GOMAXPROCS
+// goroutines.
 func parseHCLPieces(data []byte, filename string, n int) (*hcl.File, hcl.Diagnostics) {
 	cuts := topLevelCuts(data, n)
 	if len(cuts) == 0 {
@@ -37,12 +47,25 @@ func parseHCLPieces(data []byte, filename string, n int) (*hcl.File, hcl.Diagnos
 	bounds := append(append([]int{0}, cuts...), len(data))
 	files := make([]*hcl.File, len(bounds)-1)
 	diags := make([]hcl.Diagnostics, len(bounds)-1)
-	var wg sync.WaitGroup
+	starts := make([]hcl.Pos, len(files))
+	line := 1
 	for i := range files {
-		lo, hi := bounds[i], bounds[i+1]
-		start := hcl.Pos{Line: 1 + bytes.Count(data[:lo], []byte("\n")), Column: 1, Byte: lo}
+		if i > 0 {
+			line += bytes.Count(data[bounds[i-1]:bounds[i]], []byte("\n"))
+		}
+		starts[i] = hcl.Pos{Line: line, Column: 1, Byte: bounds[i]}
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(files)) {
 		wg.Go(func() {
-			files[i], diags[i] = hclsyntax.ParseConfig(data[lo:hi], filename, start)
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(files) {
+					return
+				}
+				files[i], diags[i] = hclsyntax.ParseConfig(data[bounds[i]:bounds[i+1]], filename, starts[i])
+			}
 		})
 	}
 	wg.Wait()
@@ -83,22 +106,22 @@ func joinPieces(files []*hcl.File, diags []hcl.Diagnostics) (*hcl.File, bool) {
 }
 
 // topLevelCuts proposes up to n-1 offsets splitting data into pieces of at
-// least minPiece bytes, each offset the start of a line that begins with a
+// least piece bytes, each offset the start of a line that begins with a
 // letter and follows a line holding just "}" (and blank lines); none for a
-// small file.
+// file smaller than 2*minPiece.
 func topLevelCuts(data []byte, n int) []int {
 	if n < 2 || len(data) < 2*minPiece {
 		return nil
 	}
-	n = min(n, len(data)/minPiece)
+	n = min(n, len(data)/piece)
 	var cuts []int
 	for k := 1; k < n; k++ {
 		from := k * len(data) / n
-		if len(cuts) > 0 && from < cuts[len(cuts)-1]+minPiece {
-			from = cuts[len(cuts)-1] + minPiece
+		if len(cuts) > 0 && from < cuts[len(cuts)-1]+piece {
+			from = cuts[len(cuts)-1] + piece
 		}
 		at := nextCut(data, from)
-		if at < 0 || len(data)-at < minPiece {
+		if at < 0 || len(data)-at < piece {
 			break
 		}
 		cuts = append(cuts, at)

@@ -61,7 +61,7 @@ func TestParseHCLPiecesIsParseConfig(t *testing.T) {
 	}
 	for name, data := range cases {
 		want, wantDiags := hclsyntax.ParseConfig(data, "docker-bake.hcl", hcl.InitialPos)
-		for _, n := range []int{2, 3, 5} {
+		for _, n := range []int{2, 3, 5, 40, 1000} {
 			if name != "small" && len(topLevelCuts(data, n)) == 0 {
 				t.Fatalf("%s: no cuts in %d bytes", name, len(data))
 			}
