@@ -185,8 +185,24 @@ func (r *resolver) inherit(name string, visited map[string]*Target, o Overrides)
 			tt.Merge(pt)
 		}
 	}
-	m := &Target{}
-	m.Merge(tt)
+	// tt is this call's own (Merge into an empty target copies every list it
+	// appends to and every map), so t merges into it directly rather than
+	// into a second copy. What merging tt into an empty target would still
+	// do is normalize the lists buildflags merges (in place for attest,
+	// secret and ssh, as their Merge does with a nil receiver).
+	if tt.Attest != nil {
+		tt.Attest.Normalize()
+	}
+	if tt.CacheFrom != nil {
+		tt.CacheFrom = tt.CacheFrom.Normalize()
+	}
+	if tt.Secrets != nil {
+		tt.Secrets.Normalize()
+	}
+	if tt.SSH != nil {
+		tt.SSH.Normalize()
+	}
+	m := tt
 	m.Merge(t)
 	if err := m.AddOverrides(o[name]); err != nil {
 		return nil, errors.Wrapf(err, "target %s", name)
