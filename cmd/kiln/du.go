@@ -20,7 +20,7 @@ func init() {
 		fs := newFlags(c)
 		filters := fs.StringArray("filter", nil, `Provide filter values (e.g., "type=regular", "until=24h")`)
 		verbose := fs.Bool("verbose", false, "Provide a more verbose output")
-		spec := fs.String("builder", envOr("BUILDX_BUILDER", builder.DefaultSpec), `Where the cache is: "embedded", a BuildKit address, or "docker"`)
+		spec := cacheBuilderFlag(fs)
 		if err := fs.Parse(args); err != nil {
 			return err
 		}

@@ -29,7 +29,7 @@ func init() {
 		_ = fs.MarkDeprecated("keep-storage", "keep-storage flag has been changed to reserved-space")
 		verbose := fs.Bool("verbose", false, "Provide a more verbose output")
 		force := fs.BoolP("force", "f", false, "Do not prompt for confirmation")
-		spec := fs.String("builder", envOr("BUILDX_BUILDER", builder.DefaultSpec), `Where the cache is: "embedded", a BuildKit address, or "docker"`)
+		spec := cacheBuilderFlag(fs)
 		if err := fs.Parse(args); err != nil {
 			return err
 		}
@@ -167,3 +167,8 @@ func (s *sizeValue) Set(v string) error {
 }
 
 func (s *sizeValue) Type() string { return "bytes" }
+
+// cacheBuilderFlag declares --builder for the cache commands (du, prune).
+func cacheBuilderFlag(fs *pflag.FlagSet) *string {
+	return fs.String("builder", envOr("BUILDX_BUILDER", builder.DefaultSpec), `Where the cache is: "embedded", a BuildKit address, or "docker"`)
+}
