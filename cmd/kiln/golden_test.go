@@ -139,6 +139,10 @@ func TestGoldens(t *testing.T) {
 					t.Fatalf("buildx rejects this case, kiln printed:\n%s", got)
 				}
 				t.Logf("rejected: %v", err)
+				wantErr := buildxErrorLine(goldenReadFile(t, filepath.Join(dir, "expected.err")))
+				if !strings.Contains(err.Error(), wantErr) {
+					t.Errorf("kiln's error does not say what buildx says\n--- buildx\n%s\n--- kiln\n%s", wantErr, err)
+				}
 			case goldenExists(filepath.Join(dir, "expected.json")):
 				if err != nil {
 					t.Fatalf("buildx accepts this case, kiln failed: %v", err)
@@ -160,6 +164,23 @@ func TestGoldens(t *testing.T) {
 		})
 	}
 }
+
+// buildxErrorLine is the message of buildx's "ERROR: " line in expected.err,
+// which kiln's error must contain. buildx prints a source excerpt above it
+// for errors in a bake file (kiln quotes the line its own way), and ends it
+// with ", and N other diagnostic(s)" when HCL returned several (kiln
+// prints each diagnostic once, on its own line).
+func buildxErrorLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if m, ok := strings.CutPrefix(lines[i], "ERROR: "); ok {
+			return otherDiagnostics.ReplaceAllString(m, "")
+		}
+	}
+	return strings.TrimSpace(s)
+}
+
+var otherDiagnostics = regexp.MustCompile(`, and \d+ other diagnostic\(s\)$`)
 
 func goldenExists(p string) bool {
 	_, err := os.Stat(p)
