@@ -6,6 +6,7 @@ package bake
 import (
 	"github.com/docker/buildx/util/buildflags"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/kiln-build/kiln/hclspec"
 )
 
 // Config is what the bake files declare, before inheritance and overrides.
@@ -20,6 +21,8 @@ type Config struct {
 	// a warning at the user's text.
 	sources []*hcl.File
 	renamed map[string][]string
+	// decls are where each block instance was declared (hclspec.Meta.Decls).
+	decls map[string]map[string][]hclspec.Decl
 }
 
 // Group names a set of targets (and other groups).

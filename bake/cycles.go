@@ -75,29 +75,9 @@ func (r *resolver) inheritsCycles(name string) []InheritsCycle {
 	return out
 }
 
-var inheritsSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "inherits"}}}
-
-// inheritsRange finds the inherits attribute of target name in the parsed
-// HCL files (a block of that label, or one a matrix expanded into name).
+// inheritsRange is the range of target name's inherits value (a block of that
+// label, or one a matrix expanded into name).
 func (r *resolver) inheritsRange(name string) *hcl.Range {
-	for _, f := range r.c.sources {
-		content, _, _ := f.Body.PartialContent(targetBlocksSchema)
-		if content == nil {
-			continue
-		}
-		for _, b := range content.Blocks {
-			if len(b.Labels) != 1 || (b.Labels[0] != name && !containsString(r.c.renamed[b.Labels[0]], name)) {
-				continue
-			}
-			attrs, _, _ := b.Body.PartialContent(inheritsSchema)
-			if attrs == nil {
-				continue
-			}
-			if a, ok := attrs.Attributes["inherits"]; ok {
-				rng := a.Expr.Range()
-				return &rng
-			}
-		}
-	}
-	return nil
+	_, rng := r.c.attrRange("target", name, "inherits")
+	return rng
 }

@@ -117,7 +117,7 @@ func ParseFiles(files []File, opts ParseOptions) (*Config, *hclspec.Meta, error)
 			}
 		}
 		c = dedupeConfig(c)
-		c.sources, c.renamed = parsed, meta.Renamed["target"]
+		c.sources, c.renamed, c.decls = parsed, meta.Renamed["target"], meta.Decls
 	}
 	if opts.FileRelativePaths {
 		rebaseContextPaths(&c)

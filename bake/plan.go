@@ -52,6 +52,10 @@ func (c Config) ResolvePlan(requested, overrides []string, lookupEnv func(string
 				if chain, ok := r.groupCycles[tname]; ok && r.target(tname) == nil {
 					return nil, errors.Errorf("failed to find target %s: group %s includes itself (%s)", tname, tname, strings.Join(chain, " -> "))
 				}
+				if g := r.listingGroup(gs, tname); g != "" && r.target(tname) == nil {
+					return nil, at(c.elemRange("group", g, "targets", tname),
+						errors.Errorf("failed to find target %s, in group %q", tname, g))
+				}
 				return nil, err
 			}
 			p.Targets[tname] = t

@@ -98,6 +98,16 @@ func (r *resolver) resolveGroup(name string) (targets, groups []string) {
 	return dedupStrings(targets), dedupStrings(groups)
 }
 
+// listingGroup is the first of groups whose own targets list name; "" if none.
+func (r *resolver) listingGroup(groups []string, name string) string {
+	for _, g := range groups {
+		if gr := r.group(g); gr != nil && slices.Contains(gr.Targets, name) {
+			return g
+		}
+	}
+	return ""
+}
+
 type groupVisit struct{ targets, groups []string }
 
 // walkGroup expands group name as buildx does: a group met again while it
@@ -177,6 +187,10 @@ func (r *resolver) inherit(name string, visited map[string]*Target, o Overrides)
 	}
 	tt := &Target{}
 	for _, parent := range t.Inherits {
+		if _, seen := visited[parent]; !seen && r.target(parent) == nil {
+			return nil, at(r.c.elemRange("target", name, "inherits", parent),
+				errors.Errorf("failed to find target %s, inherited by target %q", parent, name))
+		}
 		pt, err := r.inherit(parent, visited, o)
 		if err != nil {
 			return nil, err
@@ -229,6 +243,10 @@ func (r *resolver) loadLinks(name string, t *Target, m map[string]*Target, o Ove
 		}
 		t2, ok := m[target]
 		if !ok {
+			if r.target(target) == nil {
+				return at(r.c.keyRange("target", name, "contexts", k),
+					errors.Errorf("failed to find target %s, in context %q of target %q", target, k, name))
+			}
 			var err error
 			t2, err = r.resolveTarget(target, o)
 			if err != nil {

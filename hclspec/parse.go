@@ -58,6 +58,17 @@ type Meta struct {
 	Renamed map[string]map[string][]string
 	// Variables are all declared variables, in declaration order.
 	Variables []*Variable
+	// Decls maps block type → name (after matrix expansion) → where each
+	// instance of that name was declared, in file order: for errors about a
+	// block found after evaluation (an unknown target in inherits, say).
+	Decls map[string]map[string][]Decl
+}
+
+// Decl is where one block instance was declared: its header and the
+// attributes its body sets (with their expressions' ranges).
+type Decl struct {
+	DefRange hcl.Range
+	Attrs    hcl.Attributes
 }
 
 var inputsSchema = &hcl.BodySchema{
@@ -237,8 +248,10 @@ func (p *parser) resolveInputs() ([]*Variable, hcl.Diagnostics) {
 // expandBlocks evaluates every block's matrix and names (no block is
 // referable yet) and records the instances under their names.
 func (p *parser) expandBlocks(blocks hcl.Blocks, typeOrder []string, meta *Meta) ([][]*instance, hcl.Diagnostics) {
+	meta.Decls = make(map[string]map[string][]Decl, len(typeOrder))
 	for _, t := range typeOrder {
 		meta.Renamed[t] = map[string][]string{}
+		meta.Decls[t] = map[string][]Decl{}
 	}
 	p.naming = true
 	defer func() { p.naming = false }()
@@ -255,6 +268,7 @@ func (p *parser) expandBlocks(blocks hcl.Blocks, typeOrder []string, meta *Meta)
 		for _, in := range insts {
 			p.blocks[b.Type][in.name] = append(p.blocks[b.Type][in.name], in)
 			meta.Renamed[b.Type][b.Labels[0]] = append(meta.Renamed[b.Type][b.Labels[0]], in.name)
+			meta.Decls[b.Type][in.name] = append(meta.Decls[b.Type][in.name], Decl{DefRange: b.DefRange, Attrs: in.attrs})
 		}
 		all = append(all, insts)
 	}
