@@ -1,7 +1,6 @@
 package bake
 
 import (
-	"os"
 	"strings"
 
 	"github.com/pkg/errors"
@@ -154,15 +153,4 @@ func parseOverride(o Override, keys, parts []string, appendTo bool, lookupEnv fu
 		}
 	}
 	return o, true, nil
-}
-
-// envLookup returns os.LookupEnv unless BUILDX_BAKE_DISABLE_VARS_ENV_LOOKUP
-// turns reading the environment off.
-func envLookup() func(string) (string, bool) {
-	if v, ok := os.LookupEnv("BUILDX_BAKE_DISABLE_VARS_ENV_LOOKUP"); ok {
-		if disable, err := parseBool(v); err == nil && disable {
-			return nil
-		}
-	}
-	return os.LookupEnv
 }

@@ -34,7 +34,7 @@ func explainFailures(ctx context.Context, node Node, rep *Report) {
 			}
 		}
 		if missing := unsupported(rep.Requests[o.Target], workers); len(missing) > 0 {
-			rep.Outcomes[i].Err = fmt.Errorf("%w (%s cannot run on %s: no emulator for it is registered in binfmt_misc; install qemu-user-static, e.g. hack/install-deps.sh)",
+			rep.Outcomes[i].Err = fmt.Errorf("%w (%s cannot run on %s: no emulator for it is registered in binfmt_misc; install qemu-user-static (Debian/Ubuntu: apt-get install qemu-user-static) or register one with binfmt)",
 				o.Err, strings.Join(missing, ", "), node.Name())
 		}
 	}
