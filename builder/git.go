@@ -32,16 +32,21 @@ func AddGitInfo(ctx context.Context, reqs []*Request, lookupEnv func(string) (st
 	if !labels && !info {
 		return
 	}
+	checkouts := map[string]*checkout{} // by context dir: targets often share one
 	for _, r := range reqs {
 		dir := r.Locals["context"]
 		if dir == "" {
 			continue
 		}
-		root, err := git(ctx, dir, "rev-parse", "--show-toplevel")
-		if err != nil || root == "" {
+		co, ok := checkouts[dir]
+		if !ok {
+			co = readCheckout(ctx, dir, dirty)
+			checkouts[dir] = co
+		}
+		if co == nil {
 			continue
 		}
-		root = realpath(root)
+		root := co.root
 		set := func(infoKey, label, v string) {
 			if info && infoKey != "" {
 				r.Attrs[infoKey] = v
@@ -50,16 +55,11 @@ func AddGitInfo(ctx context.Context, reqs []*Request, lookupEnv func(string) (st
 				r.Attrs["label:"+label] = v
 			}
 		}
-		if sha, err := git(ctx, dir, "rev-parse", "--verify", "HEAD"); err == nil && sha != "" {
-			if dirty {
-				if st, err := git(ctx, dir, "status", "--porcelain", "--ignored"); err == nil && st != "" {
-					sha += "-dirty"
-				}
-			}
-			set("vcs:revision", "org.opencontainers.image.revision", sha)
+		if co.revision != "" {
+			set("vcs:revision", "org.opencontainers.image.revision", co.revision)
 		}
-		if url := remoteURL(ctx, dir); url != "" {
-			set("vcs:source", "org.opencontainers.image.source", url)
+		if co.source != "" {
+			set("vcs:source", "org.opencontainers.image.source", co.source)
 		}
 		if labels && r.DockerfileSource != "" && r.DockerfileSource != "inline" {
 			df := filepath.Join(realpath(r.Locals["dockerfile"]), filepath.Base(r.DockerfileSource))
@@ -79,6 +79,32 @@ func AddGitInfo(ctx context.Context, reqs []*Request, lookupEnv func(string) (st
 			}
 		}
 	}
+}
+
+// checkout is what AddGitInfo records of the Git checkout holding a context.
+type checkout struct {
+	root     string // its top level, symlinks resolved
+	revision string // HEAD, with -dirty when asked and the tree is
+	source   string // the remote URL
+}
+
+// readCheckout asks git about the checkout holding dir (3 to 5 processes);
+// nil when dir is in none.
+func readCheckout(ctx context.Context, dir string, checkDirty bool) *checkout {
+	root, err := git(ctx, dir, "rev-parse", "--show-toplevel")
+	if err != nil || root == "" {
+		return nil
+	}
+	co := &checkout{root: realpath(root), source: remoteURL(ctx, dir)}
+	if sha, err := git(ctx, dir, "rev-parse", "--verify", "HEAD"); err == nil && sha != "" {
+		if checkDirty {
+			if st, err := git(ctx, dir, "status", "--porcelain", "--ignored"); err == nil && st != "" {
+				sha += "-dirty"
+			}
+		}
+		co.revision = sha
+	}
+	return co
 }
 
 // remoteURL is the checkout's origin, else its first remote (as buildx).

@@ -38,8 +38,12 @@ func TestAddGitInfo(t *testing.T) {
 	env := func(m map[string]string) func(string) (string, bool) {
 		return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
 	}
-	r := translate()
-	AddGitInfo(context.Background(), []*Request{r}, env(nil))
+	// Two targets on one context: git is asked once, both get the same.
+	r, r2 := translate(), translate()
+	AddGitInfo(context.Background(), []*Request{r, r2}, env(nil))
+	if len(r2.Attrs) != len(r.Attrs) || r2.Attrs["vcs:revision"] != sha {
+		t.Errorf("second target on the context: %v, first %v", r2.Attrs, r.Attrs)
+	}
 	want := map[string]string{
 		"vcs:revision":            sha,
 		"vcs:source":              "https://example.test/kiln.git",
