@@ -20,20 +20,6 @@ type Override struct {
 // Overrides maps target name → key (e.g. "arg.FOO", "tag") → override.
 type Overrides map[string]map[string]Override
 
-// keyAliases normalizes plural spellings so that they share replacement and
-// append semantics with the singular key.
-var keyAliases = map[string]string{
-	"annotations":  "annotation",
-	"args":         "arg",
-	"entitlements": "entitlement",
-	"extra-hosts":  "extra-host",
-	"labels":       "label",
-	"platforms":    "platform",
-	"resources":    "resource",
-	"tags":         "tag",
-	"ulimits":      "ulimit",
-}
-
 // ParseOverrides turns `--set` values (`pattern.key[.sub][+]=value`) into
 // Overrides for the targets of c that pattern matches. Errors read as buildx's.
 func (c Config) ParseOverrides(values []string, lookupEnv func(string) (string, bool)) (Overrides, error) {
@@ -46,13 +32,11 @@ func (c Config) ParseOverrides(values []string, lookupEnv func(string) (string, 
 		if len(keys) < 2 {
 			return nil, errors.Errorf("invalid override key %s, expected target.name", skey)
 		}
+		if keys[1] == "secrets" && len(keys) != 2 {
+			return nil, errors.Errorf("invalid key %s, secret does not support subkeys", parts[0])
+		}
 		if alias, ok := keyAliases[keys[1]]; ok {
 			keys[1] = alias
-		} else if keys[1] == "secrets" {
-			if len(keys) != 2 {
-				return nil, errors.Errorf("invalid key %s, secret does not support subkeys", parts[0])
-			}
-			keys[1] = "secret"
 		}
 		if len(parts) != 2 && keys[1] != "arg" {
 			return nil, errors.Errorf("invalid override %s, expected target.name=value", v)
@@ -100,13 +84,18 @@ func parseOverride(o Override, keys, parts []string, appendTo bool, lookupEnv fu
 		}
 		o.Append = appendTo && !o.Clear
 	}
-	switch keys[1] {
-	case "output", "cache-to", "cache-from", "tag", "platform", "ssh", "attest", "entitlement", "annotation", "policy", "ulimit", "no-cache-filter":
+	spec, known := overrideKeys[keys[1]]
+	switch {
+	case !known:
+		if len(parts) == 2 {
+			o.Value = parts[1]
+		}
+	case spec.shape == listKey:
 		if len(keys) != 2 {
 			return o, false, errors.Errorf("invalid key %s, %s does not support subkeys", parts[0], keys[1])
 		}
 		setList()
-	case "secret":
+	case spec.shape == secretKey:
 		if len(keys) == 2 {
 			setList()
 			break
@@ -115,7 +104,7 @@ func parseOverride(o Override, keys, parts []string, appendTo bool, lookupEnv fu
 			return o, false, errors.Errorf("invalid key %s, secret does not support append", parts[0])
 		}
 		o.Value = parts[1]
-	case "resource":
+	case spec.shape == resourceKey:
 		if len(keys) != 3 {
 			return o, false, errors.Errorf("invalid key %s, %s requires name", parts[0], keys[1])
 		}
@@ -123,7 +112,7 @@ func parseOverride(o Override, keys, parts []string, appendTo bool, lookupEnv fu
 			return o, false, errors.Errorf("invalid key %s, %s does not support append", parts[0], keys[1])
 		}
 		o.Value = parts[1]
-	case "arg":
+	case spec.shape == argKey:
 		if len(keys) != 3 {
 			return o, false, errors.Errorf("invalid key %s, arg requires name", parts[0])
 		}
@@ -137,20 +126,16 @@ func parseOverride(o Override, keys, parts []string, appendTo bool, lookupEnv fu
 		if len(parts) == 2 {
 			o.Value = parts[1]
 		}
-	case "contexts", "label", "extra-host":
+	case spec.shape == namedKey:
 		if len(keys) != 3 {
 			return o, false, errors.Errorf("invalid key %s, %s requires name", parts[0], keys[1])
 		}
 		o.Value = parts[1]
-	case "context", "dockerfile", "target", "call", "no-cache", "shm-size", "network", "pull", "push", "load":
+	case spec.shape == scalarKey:
 		if len(keys) != 2 {
 			return o, false, errors.Errorf("invalid key %s, %s does not support subkeys", parts[0], keys[1])
 		}
 		o.Value = parts[1]
-	default:
-		if len(parts) == 2 {
-			o.Value = parts[1]
-		}
 	}
 	return o, true, nil
 }

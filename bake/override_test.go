@@ -1,6 +1,7 @@
 package bake
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -71,5 +72,33 @@ func TestAddOverridesUnknownKey(t *testing.T) {
 	err := tgt.AddOverrides(map[string]Override{"bogus": {Value: "1"}})
 	if err == nil || err.Error() != "unknown key: bogus" {
 		t.Fatalf("error = %v, want unknown key: bogus", err)
+	}
+}
+
+// A secret that does not parse says "secret" (buildx says "outputs").
+func TestAddOverridesSecretMessage(t *testing.T) {
+	tgt := &Target{}
+	err := tgt.AddOverrides(map[string]Override{"secret": {ArrValue: []string{"typ=foo"}}})
+	if want := "invalid value for secret: unexpected key 'typ' in 'typ=foo'"; err == nil || err.Error() != want {
+		t.Fatalf("error = %v, want %s", err, want)
+	}
+}
+
+// Every key's plural spelling is an alias of it, whichever spelling the
+// override map carries.
+func TestAddOverridesAliases(t *testing.T) {
+	for key, spec := range overrideKeys {
+		if spec.alias == "" || spec.shape != listKey {
+			continue
+		}
+		a, b := &Target{}, &Target{}
+		o := Override{ArrValue: []string{"type=registry,ref=x"}}
+		if key == "platform" || key == "tag" || key == "ulimit" || key == "no-cache-filter" || key == "entitlement" || key == "annotation" {
+			o = Override{ArrValue: []string{"v"}}
+		}
+		errA, errB := a.AddOverrides(map[string]Override{key: o}), b.AddOverrides(map[string]Override{spec.alias: o})
+		if (errA == nil) != (errB == nil) || !reflect.DeepEqual(a, b) {
+			t.Errorf("%s and %s differ: %+v (%v) vs %+v (%v)", key, spec.alias, a, errA, b, errB)
+		}
 	}
 }
