@@ -50,7 +50,9 @@ func (c Config) ResolvePlan(requested, overrides []string, lookupEnv func(string
 			t, err := r.resolveTarget(tname, o)
 			if err != nil {
 				if chain, ok := r.groupCycles[tname]; ok && r.target(tname) == nil {
-					return nil, errors.Errorf("failed to find target %s: group %s includes itself (%s)", tname, tname, strings.Join(chain, " -> "))
+					// placed where the last group of the chain lists the first
+					return nil, at(c.elemRange("group", chain[len(chain)-2], "targets", tname),
+						errors.Errorf("failed to find target %s: group %s includes itself (%s)", tname, tname, strings.Join(chain, " -> ")))
 				}
 				if g := r.listingGroup(gs, tname); g != "" && r.target(tname) == nil {
 					return nil, at(c.elemRange("group", g, "targets", tname),

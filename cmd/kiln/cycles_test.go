@@ -85,7 +85,7 @@ func TestListWarnsOfInheritsCycles(t *testing.T) {
 
 func TestPrintNamesGroupCycle(t *testing.T) {
 	_, _, err := runCyclesCase(t, "--print", "g")
-	if want := "failed to find target g: group g includes itself (g -> h -> g)"; err == nil || err.Error() != want {
+	if want := "docker-bake.hcl:12:14: failed to find target g: group g includes itself (g -> h -> g)"; err == nil || err.Error() != want {
 		t.Errorf("error = %v, want %q", err, want)
 	}
 }
