@@ -2,10 +2,8 @@ package bake
 
 import (
 	"regexp"
-	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/kiln-build/kiln/hclspec"
 	"github.com/pkg/errors"
 )
@@ -160,26 +158,12 @@ func overlayConfig(c, h Config) Config {
 }
 
 // hclSyntax checks that f is HCL or HCL-JSON and returns it as hclspec reads
-// it, parsed (so that hclspec does not parse it again). A name ending neither in .hcl nor .json is tried as HCL, then as JSON;
-// like buildx, the file is then named NAME.hcl or NAME.json. When neither
-// parses, the returned File has no name and the error is the HCL one.
+// it, parsed (hclspec.ParseSyntax: the rules and names are buildx's). When
+// neither syntax parses, the returned File has no name and the error is the
+// HCL one.
 func hclSyntax(f File) (hclspec.File, *hcl.File, error) {
-	switch {
-	case strings.HasSuffix(f.Name, ".json"):
-		pf, diags := hclparse.NewParser().ParseJSON(f.Data, f.Name)
-		return hclspec.File{Name: f.Name, Data: f.Data, Parsed: pf}, pf, diagsErr(diags)
-	case strings.HasSuffix(f.Name, ".hcl"):
-		pf, diags := parseHCL(f.Data, f.Name)
-		return hclspec.File{Name: f.Name, Data: f.Data, Parsed: pf}, pf, diagsErr(diags)
-	}
-	pf, diags := parseHCL(f.Data, f.Name+".hcl")
-	if !diags.HasErrors() {
-		return hclspec.File{Name: f.Name + ".hcl", Data: f.Data, Parsed: pf}, pf, nil
-	}
-	if pf, d2 := hclparse.NewParser().ParseJSON(f.Data, f.Name+".json"); !d2.HasErrors() {
-		return hclspec.File{Name: f.Name + ".json", Data: f.Data, Parsed: pf}, pf, nil
-	}
-	return hclspec.File{}, nil, diags
+	hf, diags := hclspec.ParseSyntax(f.Name, f.Data)
+	return hf, hf.Parsed, diagsErr(diags)
 }
 
 func diagsErr(d hcl.Diagnostics) error {

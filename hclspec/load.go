@@ -7,40 +7,48 @@ import (
 	"github.com/hashicorp/hcl/v2/hclparse"
 )
 
-// loadFiles parses each file by its extension, as buildx does: .json is
-// HCL-JSON, .hcl is HCL, anything else is tried as HCL then as HCL-JSON
-// (reporting the HCL errors if both fail). Errors of every file are returned.
+// loadFiles parses each file (ParseSyntax) unless it comes parsed. Errors of
+// every file are returned.
 func loadFiles(files []File) ([]*hcl.File, hcl.Diagnostics) {
 	var (
 		out   []*hcl.File
 		diags hcl.Diagnostics
 	)
 	for _, f := range files {
-		hf, fdiags := loadFile(f)
-		diags = append(diags, fdiags...)
-		if hf != nil && !fdiags.HasErrors() {
-			out = append(out, hf)
+		if f.Parsed == nil {
+			var fdiags hcl.Diagnostics
+			f, fdiags = ParseSyntax(f.Name, f.Data)
+			diags = append(diags, fdiags...)
+			if fdiags.HasErrors() {
+				continue
+			}
 		}
+		out = append(out, f.Parsed)
 	}
 	return out, diags
 }
 
-func loadFile(f File) (*hcl.File, hcl.Diagnostics) {
-	if f.Parsed != nil {
-		return f.Parsed, nil
-	}
+// ParseSyntax parses a bake file by its name, as buildx does: NAME.json is
+// HCL-JSON, NAME.hcl is HCL, and anything else is tried as HCL, then as
+// HCL-JSON, and named NAME.hcl or NAME.json after the syntax that parsed
+// (diagnostics name it so); when neither does, the HCL diagnostics (for
+// NAME.hcl) are returned. The File returned carries the parsed syntax.
+// Large HCL files are parsed in pieces (parseHCL).
+func ParseSyntax(name string, data []byte) (File, hcl.Diagnostics) {
 	switch {
-	case strings.HasSuffix(f.Name, ".json"):
-		return hclparse.NewParser().ParseJSON(f.Data, f.Name)
-	case strings.HasSuffix(f.Name, ".hcl"):
-		return hclparse.NewParser().ParseHCL(f.Data, f.Name)
+	case strings.HasSuffix(name, ".json"):
+		pf, diags := hclparse.NewParser().ParseJSON(data, name)
+		return File{Name: name, Data: data, Parsed: pf}, diags
+	case strings.HasSuffix(name, ".hcl"):
+		pf, diags := parseHCL(data, name)
+		return File{Name: name, Data: data, Parsed: pf}, diags
 	}
-	hf, diags := hclparse.NewParser().ParseHCL(f.Data, f.Name)
+	pf, diags := parseHCL(data, name+".hcl")
 	if !diags.HasErrors() {
-		return hf, diags
+		return File{Name: name + ".hcl", Data: data, Parsed: pf}, diags
 	}
-	if jf, jdiags := hclparse.NewParser().ParseJSON(f.Data, f.Name); !jdiags.HasErrors() {
-		return jf, jdiags
+	if jf, jdiags := hclparse.NewParser().ParseJSON(data, name+".json"); !jdiags.HasErrors() {
+		return File{Name: name + ".json", Data: data, Parsed: jf}, jdiags
 	}
-	return hf, diags
+	return File{}, diags
 }

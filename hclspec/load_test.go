@@ -22,13 +22,18 @@ func TestLoadFiles(t *testing.T) {
 			err:  "a.json:1,1-2: Invalid JSON keyword",
 		},
 		{
-			name: "neither: the HCL error is reported",
+			name: "neither: the HCL error is reported, for NAME.hcl as buildx names it",
 			file: File{Name: "bakefile", Data: []byte("x = [\n")},
-			err:  "bakefile:2,1-1: Missing expression; Expected the start of an expression, but found the end of the file.",
+			err:  "bakefile.hcl:2,1-1: Missing expression; Expected the start of an expression, but found the end of the file.",
 		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.file.Name == "bakefile" && tc.err == "" {
+				if f, _ := ParseSyntax(tc.file.Name, tc.file.Data); f.Name != "bakefile.json" {
+					t.Errorf("JSON under another name is named %q, want bakefile.json as in buildx", f.Name)
+				}
+			}
 			files, diags := loadFiles([]File{tc.file})
 			if tc.err == "" {
 				if diags.HasErrors() || len(files) != 1 {
