@@ -30,7 +30,11 @@ func (t *Target) normalize() {
 	}
 }
 
-// removeDupes drops empty strings and repeats, in place, keeping order.
+// removeDupes drops empty strings and repeats, in place, keeping order. The
+// result is clipped to its length: the slice may be shared (Merge, inherits),
+// and an append to it must not write into the room the dropped items leave
+// (buildx v0.38.2 does: `--set b.tags+=z` then adds z to every target
+// sharing b's parent's tags).
 func removeDupes(s []string) []string {
 	i := 0
 	seen := make(map[string]struct{}, len(s))
@@ -42,5 +46,5 @@ func removeDupes(s []string) []string {
 		s[i] = v
 		i++
 	}
-	return s[:i]
+	return s[:i:i]
 }

@@ -102,3 +102,32 @@ func TestAddOverridesAliases(t *testing.T) {
 		}
 	}
 }
+
+// An append to one target's list never reaches another target that shares
+// the list through inherits (buildx v0.38.2 adds z to a and c here).
+func TestSetAppendDoesNotLeakThroughInherits(t *testing.T) {
+	src := `target "a" {
+  tags = ["x", "x", "y"]
+}
+target "b" {
+  inherits = ["a"]
+}
+target "c" {
+  inherits = ["a"]
+}
+`
+	c, _, err := ParseFiles([]File{{Name: "docker-bake.hcl", Data: []byte(src)}}, ParseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.ResolvePlan([]string{"b", "c", "a"}, []string{"b.tags+=z", "c.annotations+=k=v"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{"a": {"x", "y"}, "b": {"x", "y", "z"}, "c": {"x", "y"}}
+	for name, tags := range want {
+		if got := p.Targets[name].Tags; !reflect.DeepEqual(got, tags) {
+			t.Errorf("%s tags = %v, want %v", name, got, tags)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package bake
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/docker/buildx/util/buildflags"
@@ -80,9 +81,11 @@ var keyAliases = func() map[string]string {
 	return m
 }()
 
+// appendOrReplace and clearOrAppend never append into cur's spare room: cur
+// may share its array with another target's list.
 func appendOrReplace(cur []string, o Override) []string {
 	if o.Append {
-		return append(cur, o.ArrValue...)
+		return append(slices.Clip(cur), o.ArrValue...)
 	}
 	return o.ArrValue
 }
@@ -91,7 +94,7 @@ func clearOrAppend(cur []string, o Override) []string {
 	if o.Clear {
 		cur = nil
 	}
-	return append(cur, o.ArrValue...)
+	return append(slices.Clip(cur), o.ArrValue...)
 }
 
 // setNamed sets NAME in the string map field returns, as key.NAME=value.
