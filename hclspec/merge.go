@@ -100,8 +100,13 @@ func (mb mergedBody) content(schema *hcl.BodySchema, partial bool) (*hcl.BodyCon
 	return content, leftovers, diags
 }
 
+// duplicateArg is the Extra of a duplicateArgument diagnostic: the name set
+// again, for callers that drop the diagnostic where buildx ignores it.
+type duplicateArg string
+
 func duplicateArgument(name string, prev, attr *hcl.Attribute) *hcl.Diagnostic {
 	return &hcl.Diagnostic{
+		Extra:    duplicateArg(name),
 		Severity: hcl.DiagError,
 		Summary:  "Duplicate argument",
 		Detail:   fmt.Sprintf("Argument %q was already set at %s", name, prev.NameRange.String()),

@@ -10,10 +10,9 @@ package hclspec
 import (
 	"reflect"
 	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -199,7 +198,7 @@ func (p *parser) decode(body hcl.Body, typeOrder []string) (hcl.Blocks, hcl.Diag
 		return nil, diags
 	}
 	attrs, diags := rest.JustAttributes()
-	if diags := filterAttrDiags(diags, reserved, p.vars, attrs); diags.HasErrors() {
+	if diags := filterAttrDiags(diags, rest, reserved, p.vars, attrs); diags.HasErrors() {
 		return nil, diags
 	}
 	for name, a := range attrs {
@@ -320,14 +319,16 @@ func (p *parser) evalBlocks(blocks hcl.Blocks, insts [][]*instance, cfg reflect.
 }
 
 // filterAttrDiags drops the diagnostics buildx ignores when reading globals:
-// blocks of unknown types, and names set again in a later file.
-func filterAttrDiags(diags hcl.Diagnostics, reserved map[string]bool, vars map[string]*variable, attrs hcl.Attributes) hcl.Diagnostics {
+// blocks of unknown types in body (HCL reports each at its type keyword),
+// and names set again in a later file (duplicateArgument).
+func filterAttrDiags(diags hcl.Diagnostics, body hcl.Body, reserved map[string]bool, vars map[string]*variable, attrs hcl.Attributes) hcl.Diagnostics {
+	blocks := blockTypeRanges(body)
 	var out hcl.Diagnostics
 	for _, d := range diags {
-		if d.Detail == "Blocks are not allowed here." {
+		if d.Subject != nil && blocks[*d.Subject] {
 			continue
 		}
-		if name, ok := duplicateName(d.Detail); ok && (reserved[name] || vars[name] != nil || attrs[name] != nil) {
+		if dup, ok := d.Extra.(duplicateArg); ok && (reserved[string(dup)] || vars[string(dup)] != nil || attrs[string(dup)] != nil) {
 			continue
 		}
 		out = append(out, d)
@@ -335,18 +336,22 @@ func filterAttrDiags(diags hcl.Diagnostics, reserved map[string]bool, vars map[s
 	return out
 }
 
-// duplicateName reads NAME from `Argument "NAME" was already set at ...`.
-func duplicateName(detail string) (string, bool) {
-	rest, ok := strings.CutPrefix(detail, "Argument ")
+// blockTypeRanges is the range of the type keyword of every block of body's
+// native-syntax files (JSON has no blocks without a schema).
+func blockTypeRanges(body hcl.Body) map[hcl.Range]bool {
+	out := map[hcl.Range]bool{}
+	bodies, ok := body.(mergedBody)
 	if !ok {
-		return "", false
+		bodies = mergedBody{body}
 	}
-	q, err := strconv.QuotedPrefix(rest)
-	if err != nil || !strings.HasPrefix(rest[len(q):], " was already set at ") {
-		return "", false
+	for _, b := range bodies {
+		if sb, ok := b.(*hclsyntax.Body); ok {
+			for _, blk := range sb.Blocks {
+				out[blk.TypeRange] = true
+			}
+		}
 	}
-	name, err := strconv.Unquote(q)
-	return name, err == nil
+	return out
 }
 
 func sortedKeys[V any](m map[string]V) []string {
