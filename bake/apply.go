@@ -1,12 +1,12 @@
 package bake
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/docker/buildx/util/buildflags"
-	"github.com/pkg/errors"
 )
 
 // overrideOrder lists override keys in the order they were first given.
@@ -40,7 +40,7 @@ func (t *Target) AddOverrides(overrides map[string]Override) error {
 		}
 		spec, ok := overrideKeys[k]
 		if !ok {
-			return errors.Errorf("unknown key: %s", k)
+			return fmt.Errorf("unknown key: %s", k)
 		}
 		switch spec.shape {
 		case secretKey:
@@ -51,7 +51,7 @@ func (t *Target) AddOverrides(overrides map[string]Override) error {
 			}
 		case namedKey, argKey, resourceKey:
 			if !hasName {
-				return errors.Errorf("invalid format for %s, expecting %s.<name>=<value>", k, k)
+				return fmt.Errorf("invalid format for %s, expecting %s.<name>=<value>", k, k)
 			}
 		}
 		if err := spec.apply(t, name, o); err != nil {
@@ -70,7 +70,7 @@ func (t *Target) AddOverrides(overrides map[string]Override) error {
 // updateSecret changes the source of a secret the target already declares.
 func (t *Target) updateSecret(id, value string) error {
 	if id == "" {
-		return errors.Errorf("invalid format for secret, expecting secret.<id>=<value>")
+		return fmt.Errorf("invalid format for secret, expecting secret.<id>=<value>")
 	}
 	for _, s := range t.Secrets {
 		if s.ID != id {
@@ -81,13 +81,13 @@ func (t *Target) updateSecret(id, value string) error {
 			return err
 		}
 		if next.ID != "" && next.ID != id {
-			return errors.Errorf("secret override id %q does not match declared secret %q", next.ID, id)
+			return fmt.Errorf("secret override id %q does not match declared secret %q", next.ID, id)
 		}
 		s.Env = next.Env
 		s.FilePath = next.FilePath
 		return nil
 	}
-	return errors.Errorf("secret %q must be declared before it can be overridden", id)
+	return fmt.Errorf("secret %q must be declared before it can be overridden", id)
 }
 
 type textUnmarshaler[T any] interface {

@@ -1,19 +1,20 @@
 package bake
 
 import (
+	"fmt"
 	"os"
 	"path"
 	"slices"
 	"strconv"
 	"strings"
 
+	"errors"
 	"github.com/docker/buildx/util/buildflags"
 	"github.com/docker/buildx/util/platformutil"
 	"github.com/docker/buildx/util/urlutil"
 	"github.com/docker/go-units"
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
 	"github.com/moby/buildkit/session/sshforward/sshprovider"
-	"github.com/pkg/errors"
 	tunits "github.com/tonistiigi/units"
 )
 
@@ -24,10 +25,10 @@ import (
 // annotations, resources, secrets and ssh sources, outputs).
 func (t *Target) prepare(lookupEnv func(string) (string, bool), stdoutTerminal bool, urls *urlKinds) error {
 	if t.Context != nil && *t.Context == "-" {
-		return errors.Errorf("context from stdin not allowed in bake")
+		return fmt.Errorf("context from stdin not allowed in bake")
 	}
 	if t.Dockerfile != nil && *t.Dockerfile == "-" {
-		return errors.Errorf("dockerfile from stdin not allowed in bake")
+		return fmt.Errorf("dockerfile from stdin not allowed in bake")
 	}
 	contextPath := "."
 	if t.Context != nil {
@@ -43,7 +44,7 @@ func (t *Target) prepare(lookupEnv func(string) (string, bool), stdoutTerminal b
 
 	if t.ShmSize != nil {
 		if _, err := units.RAMInBytes(*t.ShmSize); err != nil {
-			return errors.Errorf("invalid value %s for membytes key shm-size", *t.ShmSize)
+			return fmt.Errorf("invalid value %s for membytes key shm-size", *t.ShmSize)
 		}
 	}
 	if _, err := platformutil.Parse(t.Platforms); err != nil {
@@ -91,10 +92,10 @@ func checkSecrets(secrets buildflags.Secrets, lookupEnv func(string) (string, bo
 		}
 		fi, err := os.Stat(path)
 		if err != nil {
-			return errors.Wrapf(err, "failed to stat %s", path)
+			return fmt.Errorf("failed to stat %s: %w", path, err)
 		}
 		if fi.Size() > secretsprovider.MaxSecretSize {
-			return errors.Errorf("secret %s too big. max size %#.f", s.ID, secretsprovider.MaxSecretSize*tunits.B)
+			return fmt.Errorf("secret %s too big. max size %#.f", s.ID, secretsprovider.MaxSecretSize*tunits.B)
 		}
 	}
 	return nil
@@ -113,7 +114,7 @@ func (t *Target) checkSSH(contextPath string, lookupEnv func(string) (string, bo
 			// evaluation environment instead.
 			sock, _ := lookupEnv("SSH_AUTH_SOCK")
 			if sock == "" {
-				return errors.Errorf("failed to convert agent config %v: invalid empty ssh agent socket: make sure SSH_AUTH_SOCK is set", cfg)
+				return fmt.Errorf("failed to convert agent config %v: invalid empty ssh agent socket: make sure SSH_AUTH_SOCK is set", cfg)
 			}
 			cfg.Paths = []string{sock}
 		}
@@ -129,7 +130,7 @@ func prepareOutputs(entries []*buildflags.ExportEntry, stdoutTerminal bool) erro
 	stdoutUsed := false
 	for _, entry := range entries {
 		if entry.Type == "" {
-			return errors.Errorf("type is required for output")
+			return fmt.Errorf("type is required for output")
 		}
 		typ := entry.Type
 		var supportFile, supportDir bool
@@ -149,17 +150,17 @@ func prepareOutputs(entries []*buildflags.ExportEntry, stdoutTerminal bool) erro
 		}
 		if supportDir {
 			if entry.Destination == "" {
-				return errors.Errorf("dest is required for %s exporter", typ)
+				return fmt.Errorf("dest is required for %s exporter", typ)
 			}
 			if entry.Destination == "-" {
-				return errors.Errorf("dest cannot be stdout for %s exporter", typ)
+				return fmt.Errorf("dest cannot be stdout for %s exporter", typ)
 			}
 			fi, err := os.Stat(entry.Destination)
 			if err != nil && !os.IsNotExist(err) {
-				return errors.Wrapf(err, "invalid destination directory: %s", entry.Destination)
+				return fmt.Errorf("invalid destination directory: %s: %w", entry.Destination, err)
 			}
 			if err == nil && !fi.IsDir() {
-				return errors.Errorf("destination directory %s is a file", entry.Destination)
+				return fmt.Errorf("destination directory %s is a file", entry.Destination)
 			}
 		}
 		if supportFile {
@@ -168,19 +169,19 @@ func prepareOutputs(entries []*buildflags.ExportEntry, stdoutTerminal bool) erro
 			}
 			if entry.Destination == "-" {
 				if stdoutUsed {
-					return errors.Errorf("multiple outputs configured to write to stdout")
+					return fmt.Errorf("multiple outputs configured to write to stdout")
 				}
 				if stdoutTerminal {
-					return errors.Errorf("dest file is required for %s exporter. refusing to write to console", typ)
+					return fmt.Errorf("dest file is required for %s exporter. refusing to write to console", typ)
 				}
 				stdoutUsed = true
 			} else if entry.Destination != "" {
 				fi, err := os.Stat(entry.Destination)
 				if err != nil && !os.IsNotExist(err) {
-					return errors.Wrapf(err, "invalid destination file: %s", entry.Destination)
+					return fmt.Errorf("invalid destination file: %s: %w", entry.Destination, err)
 				}
 				if err == nil && fi.IsDir() {
-					return errors.Errorf("destination file %s is a directory", entry.Destination)
+					return fmt.Errorf("destination file %s is a directory", entry.Destination)
 				}
 			}
 		}
@@ -204,7 +205,7 @@ func checkResources(entries []string) error {
 			_, err = strconv.ParseInt(v, 10, 64)
 		}
 		if err != nil {
-			return errors.Wrapf(err, "invalid value %q for resource %s", v, k)
+			return fmt.Errorf("invalid value %q for resource %s: %w", v, k, err)
 		}
 	}
 	return nil

@@ -6,13 +6,13 @@ import (
 	"slices"
 	"strings"
 
+	"errors"
 	"github.com/compose-spec/compose-go/v2/consts"
 	"github.com/compose-spec/compose-go/v2/loader"
 	composeschema "github.com/compose-spec/compose-go/v2/schema"
 	composetypes "github.com/compose-spec/compose-go/v2/types"
 	"github.com/docker/buildx/util/buildflags"
 	"github.com/docker/go-units"
-	"github.com/pkg/errors"
 )
 
 // parseCompose turns compose files into a Config the way buildx does: one
@@ -55,7 +55,7 @@ func composeTarget(s composetypes.ServiceConfig, project *composetypes.Project) 
 	b := s.Build
 	name := sanitizeTargetName(s.Name)
 	if err := validateTargetName(name); err != nil {
-		return nil, errors.Wrapf(err, "invalid service name %q", name)
+		return nil, fmt.Errorf("invalid service name %q: %w", name, err)
 	}
 	t := &Target{
 		Name:        name,
@@ -98,7 +98,7 @@ func composeTarget(s composetypes.ServiceConfig, project *composetypes.Project) 
 	for _, bs := range b.Secrets {
 		ps := project.Secrets[bs.Source]
 		if ps.External {
-			return nil, errors.Errorf("unsupported external secret %s", ps.Name)
+			return nil, fmt.Errorf("unsupported external secret %s", ps.Name)
 		}
 		t.Secrets = append(t.Secrets, &buildflags.Secret{ID: bs.Source, FilePath: ps.File, Env: ps.Environment})
 	}

@@ -1,13 +1,14 @@
 package bake
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"strings"
 
+	"errors"
 	composecli "github.com/compose-spec/compose-go/v2/cli"
 	"github.com/docker/go-units"
-	"github.com/pkg/errors"
 )
 
 // File is one bake definition as read from disk ("-" is stdin).
@@ -43,7 +44,7 @@ func ReadLocalFiles(names []string, stdin io.Reader) ([]File, error) {
 		if n == "-" {
 			dt, err := io.ReadAll(stdin)
 			if err != nil {
-				return nil, errors.Wrap(err, "reading bake definition from stdin")
+				return nil, fmt.Errorf("reading bake definition from stdin: %w", err)
 			}
 			out = append(out, File{Name: n, Data: dt})
 			continue

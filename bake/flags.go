@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"slices"
 
+	"errors"
 	"github.com/docker/buildx/util/buildflags"
-	"github.com/pkg/errors"
 )
 
 // FlagOverrides returns the --set values followed by the overrides buildx

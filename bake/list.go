@@ -10,7 +10,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/kiln-build/kiln/hclspec"
-	"github.com/pkg/errors"
 	"github.com/tonistiigi/go-csvvalue"
 )
 
@@ -35,7 +34,7 @@ func ParseList(input string) (ListRequest, error) {
 		for _, field := range fields {
 			key, value, ok := strings.Cut(field, "=")
 			if !ok {
-				return res, errors.Errorf("invalid value %s", field)
+				return res, fmt.Errorf("invalid value %s", field)
 			}
 			key = strings.TrimSpace(strings.ToLower(key))
 			switch key {
@@ -44,7 +43,7 @@ func ParseList(input string) (ListRequest, error) {
 			case "format":
 				res.Format = value
 			default:
-				return res, errors.Errorf("unexpected key '%s' in '%s'", key, field)
+				return res, fmt.Errorf("unexpected key '%s' in '%s'", key, field)
 			}
 		}
 	}
@@ -54,12 +53,12 @@ func ParseList(input string) (ListRequest, error) {
 	switch res.Type {
 	case "targets", "variables":
 	default:
-		return res, errors.Errorf("invalid list type %q", res.Type)
+		return res, fmt.Errorf("invalid list type %q", res.Type)
 	}
 	switch res.Format {
 	case "table", "json":
 	default:
-		return res, errors.Errorf("invalid list format %q", res.Format)
+		return res, fmt.Errorf("invalid list format %q", res.Format)
 	}
 	return res, nil
 }

@@ -2,15 +2,16 @@ package bake
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"strconv"
 	"strings"
 
+	"errors"
 	"github.com/containerd/platforms"
 	"github.com/docker/buildx/util/buildflags"
 	"github.com/kiln-build/kiln/hclspec"
-	"github.com/pkg/errors"
 )
 
 // LoadOptions are the `bake` command-line inputs that decide a Plan.
@@ -76,7 +77,7 @@ func Load(ctx context.Context, opts LoadOptions) (*Plan, *hclspec.Meta, error) {
 			t.Args["SOURCE_DATE_EPOCH"] = &v
 		}
 		if err := t.prepare(lookupEnv, opts.StdoutTerminal, &urls); err != nil {
-			return nil, nil, errors.Wrapf(err, "target %s", name)
+			return nil, nil, fmt.Errorf("target %s: %w", name, err)
 		}
 	}
 	return p, meta, nil
@@ -111,7 +112,7 @@ func LoadConfig(ctx context.Context, opts LoadOptions) (*Config, *hclspec.Meta, 
 	fileRelative := false
 	if v := strings.TrimSpace(relPaths); v != "" {
 		if fileRelative, err = strconv.ParseBool(v); err != nil {
-			return nil, nil, errors.Wrapf(err, "failed to parse %s value %q", "BUILDX_BAKE_FILE_RELATIVE_PATHS", v)
+			return nil, nil, fmt.Errorf("failed to parse %s value %q: %w", "BUILDX_BAKE_FILE_RELATIVE_PATHS", v, err)
 		}
 	}
 	return ParseFiles(files, ParseOptions{
@@ -173,10 +174,10 @@ func ParseVars(values []string) (map[string]string, error) {
 		}
 		key, val, ok := strings.Cut(value, "=")
 		if !ok {
-			return nil, errors.Errorf("invalid variable %q, expected key=value", value)
+			return nil, fmt.Errorf("invalid variable %q, expected key=value", value)
 		}
 		if key == "" {
-			return nil, errors.Errorf("invalid variable %q, key is empty", value)
+			return nil, fmt.Errorf("invalid variable %q, key is empty", value)
 		}
 		vars[key] = val
 	}

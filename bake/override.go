@@ -1,9 +1,8 @@
 package bake
 
 import (
+	"fmt"
 	"strings"
-
-	"github.com/pkg/errors"
 )
 
 // Override is one parsed `--set` value for one target and key.
@@ -30,16 +29,16 @@ func (c Config) ParseOverrides(values []string, lookupEnv func(string) (string, 
 		appendTo := strings.HasSuffix(parts[0], "+")
 		keys := strings.SplitN(skey, ".", 3)
 		if len(keys) < 2 {
-			return nil, errors.Errorf("invalid override key %s, expected target.name", skey)
+			return nil, fmt.Errorf("invalid override key %s, expected target.name", skey)
 		}
 		if keys[1] == "secrets" && len(keys) != 2 {
-			return nil, errors.Errorf("invalid key %s, secret does not support subkeys", parts[0])
+			return nil, fmt.Errorf("invalid key %s, secret does not support subkeys", parts[0])
 		}
 		if alias, ok := keyAliases[keys[1]]; ok {
 			keys[1] = alias
 		}
 		if len(parts) != 2 && keys[1] != "arg" {
-			return nil, errors.Errorf("invalid override %s, expected target.name=value", v)
+			return nil, fmt.Errorf("invalid override %s, expected target.name=value", v)
 		}
 		names, err := c.expandTargets(keys[0])
 		if err != nil {
@@ -92,7 +91,7 @@ func parseOverride(o Override, keys, parts []string, appendTo bool, lookupEnv fu
 		}
 	case spec.shape == listKey:
 		if len(keys) != 2 {
-			return o, false, errors.Errorf("invalid key %s, %s does not support subkeys", parts[0], keys[1])
+			return o, false, fmt.Errorf("invalid key %s, %s does not support subkeys", parts[0], keys[1])
 		}
 		setList()
 	case spec.shape == secretKey:
@@ -101,20 +100,20 @@ func parseOverride(o Override, keys, parts []string, appendTo bool, lookupEnv fu
 			break
 		}
 		if appendTo {
-			return o, false, errors.Errorf("invalid key %s, secret does not support append", parts[0])
+			return o, false, fmt.Errorf("invalid key %s, secret does not support append", parts[0])
 		}
 		o.Value = parts[1]
 	case spec.shape == resourceKey:
 		if len(keys) != 3 {
-			return o, false, errors.Errorf("invalid key %s, %s requires name", parts[0], keys[1])
+			return o, false, fmt.Errorf("invalid key %s, %s requires name", parts[0], keys[1])
 		}
 		if appendTo {
-			return o, false, errors.Errorf("invalid key %s, %s does not support append", parts[0], keys[1])
+			return o, false, fmt.Errorf("invalid key %s, %s does not support append", parts[0], keys[1])
 		}
 		o.Value = parts[1]
 	case spec.shape == argKey:
 		if len(keys) != 3 {
-			return o, false, errors.Errorf("invalid key %s, arg requires name", parts[0])
+			return o, false, fmt.Errorf("invalid key %s, arg requires name", parts[0])
 		}
 		if len(parts) < 2 && lookupEnv != nil {
 			v, ok := lookupEnv(keys[2])
@@ -128,12 +127,12 @@ func parseOverride(o Override, keys, parts []string, appendTo bool, lookupEnv fu
 		}
 	case spec.shape == namedKey:
 		if len(keys) != 3 {
-			return o, false, errors.Errorf("invalid key %s, %s requires name", parts[0], keys[1])
+			return o, false, fmt.Errorf("invalid key %s, %s requires name", parts[0], keys[1])
 		}
 		o.Value = parts[1]
 	case spec.shape == scalarKey:
 		if len(keys) != 2 {
-			return o, false, errors.Errorf("invalid key %s, %s does not support subkeys", parts[0], keys[1])
+			return o, false, fmt.Errorf("invalid key %s, %s does not support subkeys", parts[0], keys[1])
 		}
 		o.Value = parts[1]
 	}

@@ -1,11 +1,11 @@
 package bake
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 
 	"github.com/docker/buildx/util/buildflags"
-	"github.com/pkg/errors"
 )
 
 // overrideKeys is every key `--set` accepts, in one place: how its value is
@@ -114,7 +114,7 @@ func applyBool(key string, set func(*Target, bool)) func(*Target, string, Overri
 	return func(t *Target, _ string, o Override) error {
 		b, err := strconv.ParseBool(o.Value)
 		if err != nil {
-			return errors.Errorf("invalid value %s for boolean key %s", o.Value, key)
+			return fmt.Errorf("invalid value %s for boolean key %s", o.Value, key)
 		}
 		set(t, b)
 		return nil
@@ -172,7 +172,7 @@ func applyCacheTo(t *Target, _ string, o Override) error {
 func applySecrets(t *Target, _ string, o Override) error {
 	secrets, err := parseArrValue[buildflags.Secret](o.ArrValue)
 	if err != nil {
-		return errors.Wrap(err, "invalid value for secret")
+		return fmt.Errorf("invalid value for secret: %w", err)
 	}
 	if o.Append {
 		secrets = t.Secrets.Merge(secrets)
@@ -184,7 +184,7 @@ func applySecrets(t *Target, _ string, o Override) error {
 func applySSH(t *Target, _ string, o Override) error {
 	ssh, err := parseArrValue[buildflags.SSH](o.ArrValue)
 	if err != nil {
-		return errors.Wrap(err, "invalid value for ssh")
+		return fmt.Errorf("invalid value for ssh: %w", err)
 	}
 	if o.Append {
 		ssh = t.SSH.Merge(ssh)
@@ -196,7 +196,7 @@ func applySSH(t *Target, _ string, o Override) error {
 func applyOutput(t *Target, _ string, o Override) error {
 	outputs, err := parseArrValue[buildflags.ExportEntry](o.ArrValue)
 	if err != nil {
-		return errors.Wrap(err, "invalid value for outputs")
+		return fmt.Errorf("invalid value for outputs: %w", err)
 	}
 	if o.Append {
 		outputs = t.Outputs.Merge(outputs)
@@ -208,7 +208,7 @@ func applyOutput(t *Target, _ string, o Override) error {
 func applyAttest(t *Target, _ string, o Override) error {
 	attest, err := parseArrValue[buildflags.Attest](o.ArrValue)
 	if err != nil {
-		return errors.Wrap(err, "invalid value for attest")
+		return fmt.Errorf("invalid value for attest: %w", err)
 	}
 	if o.Clear {
 		t.Attest = nil

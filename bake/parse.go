@@ -1,18 +1,18 @@
 package bake
 
 import (
+	"fmt"
 	"regexp"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/kiln-build/kiln/hclspec"
-	"github.com/pkg/errors"
 )
 
 var targetNamePattern = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
 
 func validateTargetName(name string) error {
 	if !targetNamePattern.MatchString(name) {
-		return errors.Errorf("only %q are allowed", "[a-zA-Z0-9_-]+")
+		return fmt.Errorf("only %q are allowed", "[a-zA-Z0-9_-]+")
 	}
 	return nil
 }
@@ -58,7 +58,7 @@ func ParseFiles(files []File, opts ParseOptions) (*Config, *hclspec.Meta, error)
 		hf, pf, err := hclSyntax(f)
 		if err != nil {
 			if composeErr != nil && hf.Name == "" {
-				return nil, nil, errors.Wrapf(err, "failed to parse %s: parsing yaml: %v, parsing hcl", f.Name, composeErr)
+				return nil, nil, fmt.Errorf("failed to parse %s: parsing yaml: %v, parsing hcl: %w", f.Name, composeErr, err)
 			}
 			return nil, nil, &DiagnosticsError{Diags: err.(hcl.Diagnostics), Files: files}
 		}
@@ -70,7 +70,7 @@ func ParseFiles(files []File, opts ParseOptions) (*Config, *hclspec.Meta, error)
 	if len(composeFiles) > 0 {
 		cfg, err := parseCompose(composeFiles, envs)
 		if err != nil {
-			return nil, nil, errors.Wrap(err, "failed to parse compose file")
+			return nil, nil, fmt.Errorf("failed to parse compose file: %w", err)
 		}
 		if opts.FileRelativePaths {
 			setComposeBases(cfg, composeFiles)

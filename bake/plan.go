@@ -1,10 +1,9 @@
 package bake
 
 import (
+	"fmt"
 	"sort"
 	"strings"
-
-	"github.com/pkg/errors"
 )
 
 // Plan is what kiln builds: the requested targets (and the targets they
@@ -52,11 +51,11 @@ func (c Config) ResolvePlan(requested, overrides []string, lookupEnv func(string
 				if chain, ok := r.groupCycles[tname]; ok && r.target(tname) == nil {
 					// placed where the last group of the chain lists the first
 					return nil, at(c.elemRange("group", chain[len(chain)-2], "targets", tname),
-						errors.Errorf("failed to find target %s: group %s includes itself (%s)", tname, tname, strings.Join(chain, " -> ")))
+						fmt.Errorf("failed to find target %s: group %s includes itself (%s)", tname, tname, strings.Join(chain, " -> ")))
 				}
 				if g := r.listingGroup(gs, tname); g != "" && r.target(tname) == nil {
 					return nil, at(c.elemRange("group", g, "targets", tname),
-						errors.Errorf("failed to find target %s, in group %q", tname, g))
+						fmt.Errorf("failed to find target %s, in group %q", tname, g))
 				}
 				return nil, err
 			}

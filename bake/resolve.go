@@ -1,12 +1,12 @@
 package bake
 
 import (
+	"fmt"
 	"path"
 	"slices"
 	"strings"
 
 	"github.com/docker/buildx/util/buildflags"
-	"github.com/pkg/errors"
 )
 
 // matchNames expands a requested name: a glob pattern matches groups then
@@ -27,7 +27,7 @@ func (c Config) matchNames(pattern string) ([]string, error) {
 		}
 	}
 	if len(names) == 0 {
-		return nil, errors.Errorf("could not find any target matching %q", pattern)
+		return nil, fmt.Errorf("could not find any target matching %q", pattern)
 	}
 	return names, nil
 }
@@ -41,14 +41,14 @@ func (c Config) expandTargets(pattern string) ([]string, error) {
 	for _, t := range c.Targets {
 		ok, err := path.Match(pattern, t.Name)
 		if err != nil {
-			return nil, errors.Wrapf(err, "could not match targets with '%s'", pattern)
+			return nil, fmt.Errorf("could not match targets with '%s': %w", pattern, err)
 		}
 		if ok {
 			names = append(names, t.Name)
 		}
 	}
 	if len(names) == 0 {
-		return nil, errors.Errorf("could not find any target matching '%s'", pattern)
+		return nil, fmt.Errorf("could not find any target matching '%s'", pattern)
 	}
 	return names, nil
 }
@@ -183,13 +183,13 @@ func (r *resolver) inherit(name string, visited map[string]*Target, o Overrides)
 	visited[name] = nil
 	t := r.target(name)
 	if t == nil {
-		return nil, errors.Errorf("failed to find target %s", name)
+		return nil, fmt.Errorf("failed to find target %s", name)
 	}
 	tt := &Target{}
 	for _, parent := range t.Inherits {
 		if _, seen := visited[parent]; !seen && r.target(parent) == nil {
 			return nil, at(r.c.elemRange("target", name, "inherits", parent),
-				errors.Errorf("failed to find target %s, inherited by target %q", parent, name))
+				fmt.Errorf("failed to find target %s, inherited by target %q", parent, name))
 		}
 		pt, err := r.inherit(parent, visited, o)
 		if err != nil {
@@ -219,7 +219,7 @@ func (r *resolver) inherit(name string, visited map[string]*Target, o Overrides)
 	m := tt
 	m.Merge(t)
 	if err := m.AddOverrides(o[name]); err != nil {
-		return nil, errors.Wrapf(err, "target %s", name)
+		return nil, fmt.Errorf("target %s: %w", name, err)
 	}
 	m.normalize()
 	visited[name] = m
@@ -236,16 +236,16 @@ func (r *resolver) loadLinks(name string, t *Target, m map[string]*Target, o Ove
 			continue
 		}
 		if target == name {
-			return errors.Errorf("target %s cannot link to itself", target)
+			return fmt.Errorf("target %s cannot link to itself", target)
 		}
 		if slices.Contains(visited, target) {
-			return errors.Errorf("infinite loop from %s to %s (%s)", name, target, strings.Join(append(visited, target), " -> "))
+			return fmt.Errorf("infinite loop from %s to %s (%s)", name, target, strings.Join(append(visited, target), " -> "))
 		}
 		t2, ok := m[target]
 		if !ok {
 			if r.target(target) == nil {
 				return at(r.c.keyRange("target", name, "contexts", k),
-					errors.Errorf("failed to find target %s, in context %q of target %q", target, k, name))
+					fmt.Errorf("failed to find target %s, in context %q of target %q", target, k, name))
 			}
 			var err error
 			t2, err = r.resolveTarget(target, o)
@@ -265,7 +265,7 @@ func (r *resolver) loadLinks(name string, t *Target, m map[string]*Target, o Ove
 			}
 		}
 		if len(t.Platforms) > 1 && len(t2.Platforms) > 1 && !isSubset(t.Platforms, t2.Platforms) {
-			return errors.Errorf("target %s can't be used by %s because its platforms %v are not a subset of %v", target, name, t.Platforms, t2.Platforms)
+			return fmt.Errorf("target %s can't be used by %s because its platforms %v are not a subset of %v", target, name, t.Platforms, t2.Platforms)
 		}
 	}
 	return nil
