@@ -9,9 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/docker/buildx/util/urlutil"
 	"github.com/kiln-build/kiln/bake"
 	"github.com/moby/buildkit/client/ociindex"
-	"github.com/moby/buildkit/frontend/dockerfile/dfgitutil"
 )
 
 // translateInputs sets where the build context, the Dockerfile and the
@@ -33,7 +33,7 @@ func translateInputs(r *Request, t *bake.Target, o Options) error {
 	}
 	ctxPath = strings.TrimPrefix(ctxPath, "cwd://")
 	dfPath = path.Clean(strings.TrimPrefix(dfPath, "cwd://"))
-	remote := isRemoteURL(ctxPath)
+	remote := urlutil.IsRemoteURL(ctxPath)
 
 	switch {
 	case remote:
@@ -88,7 +88,7 @@ func translateNamedContext(r *Request, name, v string, o Options) error {
 		}
 		r.Deps[name] = strings.TrimPrefix(v, "target:")
 		r.Attrs[key] = v
-	case strings.HasPrefix(v, "docker-image://"), isRemoteURL(v):
+	case strings.HasPrefix(v, "docker-image://"), urlutil.IsRemoteURL(v):
 		r.Attrs[key] = v
 	case strings.HasPrefix(v, "oci-layout://"):
 		ref, err := ociLayoutContext(r, v, o)
@@ -169,10 +169,3 @@ func lowercaseDockerfile(dir, name string) string {
 	return name
 }
 
-func isRemoteURL(s string) bool {
-	if strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") {
-		return true
-	}
-	_, ok, _ := dfgitutil.ParseGitRef(s)
-	return ok
-}
