@@ -168,4 +168,3 @@ func lowercaseDockerfile(dir, name string) string {
 	}
 	return name
 }
-
