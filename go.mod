@@ -12,6 +12,8 @@ require (
 	github.com/zclconf/go-cty v1.17.0
 )
 
+require github.com/google/go-cmp v0.7.0 // indirect
+
 require (
 	cyphar.com/go-pathrs v0.2.5 // indirect
 	github.com/Azure/go-ansiterm v0.0.0-20250102033503-faa5f7b0171c // indirect
