@@ -8,6 +8,7 @@
 #     to testdata/demo/base/busybox-{amd64,arm64}
 #     (the demo's and the tests' base image is built FROM scratch from them)
 #   - docker-registry (CNCF Distribution; the tests start one on 127.0.0.1)
+#   - with --test: buildx v0.38.2, from the Go module proxy (the differential tests' oracle)
 # With --test, also busybox-static for s390x (a platform the tests expect to have no
 # emulator). Needs nothing but Debian's apt repositories and the Go module proxy.
 set -euo pipefail
@@ -148,5 +149,15 @@ for arch in "${busybox_archs[@]}"; do
   fi
 done
 
+# 5. With --test, buildx v0.38.2 (the oracle of the differential tests), built from
+# the Go module proxy into $(go env GOPATH)/bin; the tests look for it in PATH and there.
+if [ "$with_test_deps" = 1 ]; then
+  gobin=$(/usr/local/go/bin/go env GOPATH)/bin
+  if ! /usr/local/go/bin/go version -m "$gobin/buildx" 2>/dev/null | grep -qE '^\s+mod\s+github.com/docker/buildx\s+v0.38.2\s'; then
+    log "building buildx v0.38.2 (go install)"
+    GOFLAGS=-mod=mod /usr/local/go/bin/go install github.com/docker/buildx/cmd/buildx@v0.38.2
+  fi
+fi
+
 runc_version=$( (runc --version 2>/dev/null || /usr/sbin/runc --version) | awk 'NR == 1 { print $3 }')
-log "ok: go $(/usr/local/go/bin/go env GOVERSION), runc $runc_version, $emu, busybox ${busybox_archs[*]}, docker-registry"
+log "ok: go $(/usr/local/go/bin/go env GOVERSION), runc $runc_version, $emu, busybox ${busybox_archs[*]}, docker-registry$([ "$with_test_deps" = 1 ] && echo ", buildx v0.38.2")"
