@@ -1,6 +1,7 @@
 package builder
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -93,4 +94,38 @@ func readOnlyDir(t *testing.T) string {
 	}
 	t.Cleanup(func() { exec.Command("umount", dir).Run() })
 	return dir
+}
+
+// TestLeftoversRemoved checks that a run removes the temporaries a killed
+// kiln left beside a destination, and nothing else: not a live process's,
+// not a name outside kiln's pattern.
+func TestLeftoversRemoved(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	dead := cmd.Process.Pid
+	names := map[string]bool{ // name → removed
+		fmt.Sprintf(".m.json.kiln-tmp-%d-1", dead):         true,
+		fmt.Sprintf(".m.json.kiln-tmp-%d-2", os.Getppid()): false,
+		".m.json.kiln-tmp-x-1":                             false,
+		".m.json.other":                                    false,
+		fmt.Sprintf(".n.json.kiln-tmp-%d-1", dead):         false, // another destination's
+	}
+	for n := range names {
+		os.WriteFile(filepath.Join(dir, n), nil, 0o644)
+	}
+	if err := WriteMetadataFile(filepath.Join(dir, "m.json"), &Report{}); err != nil {
+		t.Fatal(err)
+	}
+	for n, removed := range names {
+		_, err := os.Stat(filepath.Join(dir, n))
+		if removed != os.IsNotExist(err) {
+			t.Errorf("%s: removed %v, want %v", n, os.IsNotExist(err), removed)
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "m.json")); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("metadata file: %v %v", fi, err)
+	}
 }
