@@ -31,8 +31,11 @@ type dirOutput struct {
 // newDirOutput prepares the temporary. store says the directory is an OCI
 // layout: there BuildKit rewrites index.json in place, so only blobs (named
 // by their digest, never rewritten) are linked and the rest is copied.
-// mirror (mode=delete) starts from an empty tree.
-func newDirOutput(dest string, store, mirror bool) (*dirOutput, error) {
+// mirror (mode=delete) starts from an empty tree. A dest that holds one of
+// the paths in keep (the working directory, the build's own inputs, as with
+// dest=.) is written in place, as BuildKit does: swapping it would move the
+// tree out from under the user's shell and the build reading it.
+func newDirOutput(dest string, store, mirror bool, keep []string) (*dirOutput, error) {
 	dest = resolveDest(dest)
 	fi, err := os.Stat(dest)
 	switch {
@@ -42,7 +45,7 @@ func newDirOutput(dest string, store, mirror bool) (*dirOutput, error) {
 		return nil, fmt.Errorf("invalid destination directory: %w", err)
 	}
 	exists := err == nil
-	if exists && isMountPoint(dest) {
+	if exists && (isMountPoint(dest) || holdsAny(dest, keep)) {
 		// A mount point cannot be renamed: write in place, as BuildKit does.
 		return &dirOutput{dest: dest, tmp: dest, inPlace: true}, nil
 	}
@@ -120,6 +123,16 @@ func exchange(a, b string) error {
 		return err
 	}
 	return os.Rename(aside, a)
+}
+
+// holdsAny says whether dir is, or is an ancestor of, one of paths.
+func holdsAny(dir string, paths []string) bool {
+	for _, p := range paths {
+		if p = resolveDest(p); p == dir || within(p, dir) {
+			return true
+		}
+	}
+	return false
 }
 
 func isMountPoint(dir string) bool {

@@ -129,3 +129,26 @@ func TestLeftoversRemoved(t *testing.T) {
 		t.Errorf("metadata file: %v %v", fi, err)
 	}
 }
+
+// TestDirOutputHoldingInputsInPlace checks that an output directory holding
+// the build's own context (dest=.) is written in place, not swapped, while
+// one beside it goes through a temporary.
+func TestDirOutputHoldingInputsInPlace(t *testing.T) {
+	dir := workdir(t)
+	os.Mkdir(filepath.Join(dir, "out"), 0o755)
+	r, err := Translate("t", target(t, `{"context":"app","output":[{"type":"local","dest":"."},{"type":"local","dest":"out"}]}`), Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	so, release, err := r.solveOpt(&runEnv{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release(nil)
+	if got := so.Exports[0].OutputDir; got != resolveDest(dir) {
+		t.Errorf("dest=. holding the context is written at %s, want in place", got)
+	}
+	if got := so.Exports[1].OutputDir; !strings.Contains(got, ".out.kiln-tmp-") {
+		t.Errorf("dest=out is written at %s, want a temporary", got)
+	}
+}

@@ -138,7 +138,7 @@ func (r *Request) exports(so *client.SolveOpt, env *runEnv, cleanup *[]func() er
 			outputs = append(outputs, o)
 		case e.Dir != "":
 			mirror := e.Type == client.ExporterLocal && e.Attrs["mode"] == string(client.LocalExporterModeDelete)
-			o, err := newDirOutput(e.Dir, e.Type != client.ExporterLocal, mirror)
+			o, err := newDirOutput(e.Dir, e.Type != client.ExporterLocal, mirror, r.inputDirs())
 			if err != nil {
 				return outputs, err
 			}
@@ -181,6 +181,24 @@ func (r *Request) attachables(env *runEnv) ([]session.Attachable, error) {
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+// inputDirs are the directories a solve reads from this machine, and the
+// working directory: an output directory holding one is written in place.
+func (r *Request) inputDirs() []string {
+	var dirs []string
+	if wd, err := os.Getwd(); err == nil {
+		dirs = append(dirs, wd)
+	}
+	for _, d := range r.Locals {
+		if d != "" {
+			dirs = append(dirs, d)
+		}
+	}
+	for _, d := range r.OCIStores {
+		dirs = append(dirs, d)
+	}
+	return dirs
 }
 
 type nopCloser struct{ io.Writer }
