@@ -114,6 +114,11 @@ func exchange(a, b string) error {
 	if err == nil || !errors.Is(err, errNoExchange) {
 		return err
 	}
+	return swapAside(a, b)
+}
+
+// swapAside is exchange without kernel help.
+func swapAside(a, b string) error {
 	aside := a + ".old"
 	if err := os.Rename(b, aside); err != nil {
 		return err

@@ -152,3 +152,43 @@ func TestDirOutputHoldingInputsInPlace(t *testing.T) {
 		t.Errorf("dest=out is written at %s, want a temporary", got)
 	}
 }
+
+// TestSwapAsideAndRestore checks exchange's fallback for file systems
+// without RENAME_EXCHANGE, and that a run which finds dest missing and the
+// previous tree set aside by a killed kiln puts it back.
+func TestSwapAsideAndRestore(t *testing.T) {
+	dir := t.TempDir()
+	dest := filepath.Join(dir, "out")
+	os.MkdirAll(dest, 0o755)
+	os.WriteFile(filepath.Join(dest, "f"), []byte("old"), 0o644)
+	tmp := filepath.Join(dir, ".out.kiln-tmp-1-1")
+	os.MkdirAll(tmp, 0o755)
+	os.WriteFile(filepath.Join(tmp, "f"), []byte("new"), 0o644)
+	if err := swapAside(tmp, dest); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, filepath.Join(dest, "f")); got != "new" {
+		t.Errorf("dest holds %q after the swap", got)
+	}
+	if got := readFile(t, filepath.Join(tmp, "f")); got != "old" {
+		t.Errorf("the temporary holds %q after the swap, want the previous tree", got)
+	}
+
+	// A kill between the two renames: dest missing, the previous tree aside.
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	aside := filepath.Join(dir, fmt.Sprintf(".out.kiln-tmp-%d-2.old", cmd.Process.Pid))
+	os.RemoveAll(tmp)
+	if err := os.Rename(dest, aside); err != nil {
+		t.Fatal(err)
+	}
+	removeLeftovers(dest)
+	if got := readFile(t, filepath.Join(dest, "f")); got != "new" {
+		t.Errorf("the tree set aside was not put back: %q", got)
+	}
+	if _, err := os.Stat(aside); !os.IsNotExist(err) {
+		t.Errorf("%s is still there", aside)
+	}
+}
