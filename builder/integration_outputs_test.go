@@ -2,13 +2,19 @@ package builder
 
 import (
 	"archive/tar"
+	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"io"
+	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/kiln-build/kiln/bake"
 )
 
 const outputsDockerfile = baseStage + `
@@ -162,4 +168,89 @@ func TestIntegrationOCILayoutContext(t *testing.T) {
 	if got := readFile(t, filepath.Join(dir, "out/copied")); got != "hello\n" {
 		t.Errorf("copied from the OCI layout context: %q", got)
 	}
+}
+
+// TestIntegrationOutputsFailedBuildKeepsPrevious builds a tar, a local
+// directory and an OCI layout directory, then fails a build to the same
+// destinations: every previous output is byte-identical and nothing is left
+// beside them; a later build replaces them, keeping what BuildKit keeps when
+// it writes into a directory (files it does not send, older layout blobs).
+func TestIntegrationOutputsFailedBuildKeepsPrevious(t *testing.T) {
+	dir := project(t, map[string]string{"Dockerfile": baseStage + `
+FROM base AS work
+ARG V
+ARG FAIL
+RUN mkdir /out && echo $V > /out/v && test "$FAIL" != 1
+FROM scratch
+COPY --from=work /out/ /
+`})
+	targets := func(v, fail string) map[string]*bake.Target {
+		return plan(t, `{"target":{"t": {"platforms":["linux/amd64"], "args":{"V":"`+v+`","FAIL":"`+fail+`"},
+			"output":[{"type":"tar","dest":"out/x.tar"},{"type":"local","dest":"out/dir"},{"type":"oci","tar":"false","dest":"out/layout"}]}}}`)
+	}
+	mustSucceed(t, build(t, dir, targets("one-"+t.Name(), "0"), Execution{Mode: FailFast}))
+	os.WriteFile(filepath.Join(dir, "out/dir/keep"), []byte("the user's"), 0o644)
+	var first struct {
+		Manifests []struct{ Digest string } `json:"manifests"`
+	}
+	decode(t, filepath.Join(dir, "out/layout/index.json"), &first)
+	before := treeSums(t, filepath.Join(dir, "out"))
+
+	rep := build(t, dir, targets("two-"+t.Name(), "1"), Execution{Mode: FailFast})
+	if outcome(t, rep, "t").Status == Succeeded {
+		t.Fatal("the failing build succeeded")
+	}
+	if after := treeSums(t, filepath.Join(dir, "out")); !maps.Equal(before, after) {
+		t.Errorf("a failed build changed the outputs:\nbefore %v\nafter  %v", before, after)
+	}
+
+	mustSucceed(t, build(t, dir, targets("three-"+t.Name(), "0"), Execution{Mode: FailFast}))
+	if got := readFile(t, filepath.Join(dir, "out/dir/v")); got != "three-"+t.Name()+"\n" {
+		t.Errorf("local output v = %q", got)
+	}
+	if got := readFile(t, filepath.Join(dir, "out/dir/keep")); got != "the user's" {
+		t.Errorf("a file the build does not send was not kept: %q", got)
+	}
+	if !slices.Contains(tarNames(t, filepath.Join(dir, "out/x.tar")), "v") {
+		t.Errorf("tar output lacks v")
+	}
+	if len(first.Manifests) != 1 {
+		t.Fatalf("first layout index %+v", first)
+	}
+	if _, err := os.Stat(blob(dir, "out/layout", first.Manifests[0].Digest)); err != nil {
+		t.Errorf("the layout lost the first build's blob, which BuildKit keeps: %v", err)
+	}
+	if got := lsdir(t, filepath.Join(dir, "out")); !slices.Equal(got, []string{"dir", "layout", "x.tar"}) {
+		t.Errorf("out holds %v", got)
+	}
+}
+
+// treeSums maps every path under root to its mode and content hash.
+func treeSums(t *testing.T, root string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		v := fi.Mode().String()
+		if fi.Mode().IsRegular() {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			v += fmt.Sprintf(" %x", sha256.Sum256(b))
+		}
+		rel, _ := filepath.Rel(root, p)
+		out[rel] = v
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

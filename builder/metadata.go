@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"os"
-	"path/filepath"
 )
 
 // Metadata is what --metadata-file holds: per target, BuildKit's exporter
@@ -33,9 +32,13 @@ func WriteMetadata(w io.Writer, rep *Report) error {
 	return err
 }
 
-// WriteMetadataFile replaces path atomically with the metadata.
+// WriteMetadataFile replaces path atomically with the metadata, through a
+// temporary of the outputs' pattern (so a later run removes one a kill -9
+// left behind).
 func WriteMetadataFile(path string, rep *Report) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".kiln-metadata-")
+	path = resolveDest(path)
+	removeLeftovers(path)
+	f, err := createTemp(path)
 	if err != nil {
 		return err
 	}

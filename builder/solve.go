@@ -30,7 +30,7 @@ func (s *nodeSolver) Solve(ctx context.Context, r *Request, step *Step) (map[str
 	}
 	req := gateway.SolveRequest{Frontend: so.Frontend, FrontendOpt: maps.Clone(so.FrontendAttrs)}
 	if err := useDeps(ctx, &req, r, step.Inputs()); err != nil {
-		release()
+		release(err)
 		return nil, err
 	}
 	// The solve's own attributes name the inputs too (they are what the
@@ -52,7 +52,7 @@ func (s *nodeSolver) Solve(ctx context.Context, r *Request, step *Step) (map[str
 		}
 		return res, nil
 	}, s.progress.Channel(r.Target))
-	if lerr := release(); err == nil && lerr != nil {
+	if lerr := release(err); err == nil && lerr != nil {
 		err = lerr
 	}
 	if err != nil {

@@ -21,9 +21,10 @@ import (
 // solveOpt turns a Request into the client.SolveOpt of one solve: it opens
 // the local directories, serves an inline Dockerfile from a temporary
 // directory, attaches secrets, SSH agents and registry auth to the session,
-// and opens the output files. release undoes what it set up; its error is
-// a failed --load.
-func (r *Request) solveOpt(env *runEnv) (so client.SolveOpt, release func() error, err error) {
+// and prepares the outputs. finish, given the solve's error, moves the
+// outputs into place if it is nil (else removes them) and undoes what was
+// set up; its error is a failed move or --load.
+func (r *Request) solveOpt(env *runEnv) (so client.SolveOpt, finish func(solveErr error) error, err error) {
 	var cleanup []func() error
 	undo := func() error {
 		var errs []error
@@ -87,30 +88,66 @@ func (r *Request) solveOpt(env *runEnv) (so client.SolveOpt, release func() erro
 	if so.Session, err = r.attachables(env); err != nil {
 		return so, nil, err
 	}
+	outputs, err := r.exports(&so, env, &cleanup)
+	cleanup = append(cleanup, func() error {
+		for _, o := range outputs {
+			o.abort() // a no-op for those finish committed
+		}
+		return nil
+	})
+	if err != nil {
+		return so, nil, err
+	}
+	done := func(solveErr error) error {
+		var errs []error
+		if solveErr == nil {
+			for _, o := range outputs {
+				errs = append(errs, o.commit())
+			}
+		}
+		errs = append(errs, undo())
+		return errors.Join(errs...)
+	}
+	return so, done, nil
+}
+
+// exports adds the request's outputs to so: stdout, --load, and files and
+// directories written beside their destination until the solve succeeds.
+// The --load stream is closed with the rest of the set-up (Docker loads only
+// a complete tarball).
+func (r *Request) exports(so *client.SolveOpt, env *runEnv, cleanup *[]func() error) ([]pendingOutput, error) {
+	var outputs []pendingOutput
 	for _, e := range r.Exports {
 		x := client.ExportEntry{Type: e.Type, Attrs: maps.Clone(e.Attrs), OutputDir: e.Dir}
 		switch {
 		case e.Load:
 			w, err := env.docker.load(r.Target)
 			if err != nil {
-				return so, nil, err
+				return outputs, err
 			}
 			x.Output = func(map[string]string) (io.WriteCloser, error) { return w, nil }
-			cleanup = append(cleanup, w.Close)
+			*cleanup = append(*cleanup, w.Close)
 		case e.File == "-":
 			x.Output = func(map[string]string) (io.WriteCloser, error) { return nopCloser{env.stdout}, nil }
 		case e.File != "":
-			path := e.File
-			x.Output = func(map[string]string) (io.WriteCloser, error) {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					return nil, err
-				}
-				return os.Create(path)
+			o, err := newFileOutput(e.File)
+			if err != nil {
+				return outputs, err
 			}
+			x.Output = o.open
+			outputs = append(outputs, o)
+		case e.Dir != "":
+			mirror := e.Type == client.ExporterLocal && e.Attrs["mode"] == string(client.LocalExporterModeDelete)
+			o, err := newDirOutput(e.Dir, e.Type != client.ExporterLocal, mirror, r.inputDirs())
+			if err != nil {
+				return outputs, err
+			}
+			x.OutputDir = o.tmp
+			outputs = append(outputs, o)
 		}
 		so.Exports = append(so.Exports, x)
 	}
-	return so, undo, nil
+	return outputs, nil
 }
 
 // attachables are the session services a solve needs: registry auth,
@@ -144,6 +181,24 @@ func (r *Request) attachables(env *runEnv) ([]session.Attachable, error) {
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+// inputDirs are the directories a solve reads from this machine, and the
+// working directory: an output directory holding one is written in place.
+func (r *Request) inputDirs() []string {
+	var dirs []string
+	if wd, err := os.Getwd(); err == nil {
+		dirs = append(dirs, wd)
+	}
+	for _, d := range r.Locals {
+		if d != "" {
+			dirs = append(dirs, d)
+		}
+	}
+	for _, d := range r.OCIStores {
+		dirs = append(dirs, d)
+	}
+	return dirs
 }
 
 type nopCloser struct{ io.Writer }

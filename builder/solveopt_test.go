@@ -2,8 +2,11 @@ package builder
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -29,7 +32,7 @@ func TestSolveOptSharesLocalsAcrossTargets(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		release()
+		release(nil)
 		id := so.FrontendAttrs["local-sessionid:context"]
 		if id == "" {
 			t.Fatalf("request %d: app is read by two targets but not from a shared session: %v", i, so.FrontendAttrs)
@@ -48,7 +51,7 @@ func TestSolveOptSharesLocalsAcrossTargets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer release()
+	defer release(nil)
 	if _, ok := so.FrontendAttrs["local-sessionid:context"]; ok {
 		t.Errorf("a directory read by one target got a shared session")
 	}
@@ -77,7 +80,9 @@ func TestSolveOptSessionAndOutputs(t *testing.T) {
 	if _, ok := so.LocalMounts["dockerfile"]; !ok {
 		t.Errorf("inline Dockerfile not mounted")
 	}
-	if len(so.Exports) != 2 || so.Exports[0].Output == nil || so.Exports[1].OutputDir != filepath.Join(dir, "out/dir") {
+	// Outputs are written beside their destination until the solve succeeded.
+	if len(so.Exports) != 2 || so.Exports[0].Output == nil || filepath.Dir(so.Exports[1].OutputDir) != filepath.Join(dir, "out") ||
+		!strings.HasPrefix(filepath.Base(so.Exports[1].OutputDir), ".dir.kiln-tmp-") {
 		t.Errorf("exports %+v", so.Exports)
 	}
 	if len(so.CacheExports) != 1 || so.CacheExports[0].Type != "local" || so.Ref == "" {
@@ -89,10 +94,47 @@ func TestSolveOptSessionAndOutputs(t *testing.T) {
 	}
 	w.Write([]byte("tar"))
 	w.Close()
+	if _, err := os.Stat(filepath.Join(dir, "out/fs.tar")); !os.IsNotExist(err) {
+		t.Errorf("the tar output is at its destination before the solve finished: %v", err)
+	}
+	os.WriteFile(filepath.Join(so.Exports[1].OutputDir, "f"), []byte("dir"), 0o644)
+	if err := release(nil); err != nil {
+		t.Fatal(err)
+	}
 	if b, _ := os.ReadFile(filepath.Join(dir, "out/fs.tar")); string(b) != "tar" {
 		t.Errorf("tar output wrote %q", b)
 	}
-	release()
+	if b, _ := os.ReadFile(filepath.Join(dir, "out/dir/f")); string(b) != "dir" {
+		t.Errorf("local output wrote %q", b)
+	}
+	if got := lsdir(t, filepath.Join(dir, "out")); !slices.Equal(got, []string{"dir", "fs.tar"}) {
+		t.Errorf("out holds %v, want only the two outputs", got)
+	}
+
+	// A failed solve leaves both previous outputs as they were.
+	so, release, err = r.solveOpt(&runEnv{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err = so.Exports[0].Output(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte("partial"))
+	// The temporary holds links to the previous files; BuildKit's writer
+	// replaces a file by renaming a new one over it, as this does.
+	os.WriteFile(filepath.Join(so.Exports[1].OutputDir, "g"), []byte("partial"), 0o644)
+	os.Rename(filepath.Join(so.Exports[1].OutputDir, "g"), filepath.Join(so.Exports[1].OutputDir, "f"))
+	release(errors.New("solve failed"))
+	if b, _ := os.ReadFile(filepath.Join(dir, "out/fs.tar")); string(b) != "tar" {
+		t.Errorf("a failed solve changed the tar output to %q", b)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "out/dir/f")); string(b) != "dir" {
+		t.Errorf("a failed solve changed the local output to %q", b)
+	}
+	if got := lsdir(t, filepath.Join(dir, "out")); !slices.Equal(got, []string{"dir", "fs.tar"}) {
+		t.Errorf("a failed solve left %v", got)
+	}
 }
 
 func TestSolveOptMissingSecretFile(t *testing.T) {

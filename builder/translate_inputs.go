@@ -50,6 +50,9 @@ func translateInputs(r *Request, t *bake.Target, o Options) error {
 		}
 		dir := o.abs(path.Clean(ctxPath))
 		if !isDir(dir) {
+			if _, err := os.Stat(dir); err == nil { // Docker's text; buildx says "not found"
+				return fmt.Errorf("unable to prepare context: context must be a directory: %s", dir)
+			}
 			return fmt.Errorf("unable to prepare context: path %q not found", ctxPath)
 		}
 		r.Locals["context"] = dir

@@ -41,6 +41,9 @@ func buildDefinition(ctx context.Context, o *bakeOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := builder.CheckOutputs(reqs, o.metadataFile); err != nil {
+		return err
+	}
 	builder.AddGitInfo(ctx, reqs, os.LookupEnv)
 	node, err := builder.Open(ctx, o.builder, builder.OpenOptions{})
 	if err != nil {
