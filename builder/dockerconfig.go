@@ -3,7 +3,6 @@ package builder
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"io"
 	"os"
 	"path/filepath"
 
@@ -19,7 +18,10 @@ const defaultDockerHost = "unix:///var/run/docker.sock"
 // the Docker daemon host, else "default"; only these four keys, upper
 // case. They are added to a target that sets none of them itself.
 func ProxyArgs(lookupEnv func(string) (string, bool)) map[string]string {
-	cfg := config.LoadDefaultConfigFile(io.Discard)
+	cfg, err := config.Load(dockerConfigDir(lookupEnv))
+	if err != nil {
+		return nil // as LoadDefaultConfigFile: an unreadable file gives no proxies
+	}
 	host := defaultDockerHost
 	if v, ok := lookupEnv("DOCKER_HOST"); ok && v != "" {
 		host = v
@@ -52,7 +54,7 @@ func ProxyArgs(lookupEnv func(string) (string, bool)) map[string]string {
 func NodeID(lookupEnv func(string) (string, bool)) string {
 	dir, _ := lookupEnv("BUILDX_CONFIG")
 	if dir == "" {
-		dir = filepath.Join(config.Dir(), "buildx")
+		dir = filepath.Join(dockerConfigDir(lookupEnv), "buildx")
 	}
 	p := filepath.Join(dir, ".buildNodeID")
 	if _, err := os.Lstat(p); os.IsNotExist(err) {
@@ -69,6 +71,15 @@ func NodeID(lookupEnv func(string) (string, bool)) string {
 		return ""
 	}
 	return string(dt)
+}
+
+// dockerConfigDir is $DOCKER_CONFIG, else the docker CLI's default. It is
+// read through lookupEnv because config.Dir caches the first answer.
+func dockerConfigDir(lookupEnv func(string) (string, bool)) string {
+	if v, ok := lookupEnv("DOCKER_CONFIG"); ok && v != "" {
+		return v
+	}
+	return config.Dir()
 }
 
 func writeFileAtomic(p string, data []byte, perm os.FileMode) error {

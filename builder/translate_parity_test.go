@@ -20,8 +20,7 @@ func TestProxyArgsFromDockerConfig(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("DOCKER_CONFIG", dir)
-	env := map[string]string{}
+	env := map[string]string{"DOCKER_CONFIG": dir}
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	got := ProxyArgs(lookup)
 	want := map[string]string{"HTTP_PROXY": "http://d:3128", "HTTPS_PROXY": "http://ds:3128", "NO_PROXY": "localhost", "FTP_PROXY": "ftp://f"}
