@@ -19,6 +19,9 @@ func Metadata(rep *Report) map[string]any {
 			out[o.Target] = decodeResponse(o.Response)
 		}
 	}
+	if w := dedupWarnings(rep.Warnings); rep.metadataWarnings && len(w) > 0 {
+		out["buildx.build.warnings"] = w
+	}
 	return out
 }
 

@@ -33,6 +33,9 @@ type RunOptions struct {
 	// MetadataProvenance is the buildx.build.provenance mode for the
 	// metadata (MetadataProvenance(); "" or "disabled": none).
 	MetadataProvenance string
+	// MetadataWarnings puts the run's warnings in the metadata as
+	// buildx.build.warnings (MetadataWarningsEnabled).
+	MetadataWarnings bool
 }
 
 // Report is how a run ended.
@@ -40,6 +43,8 @@ type Report struct {
 	Outcomes []Outcome
 	Warnings []client.VertexWarning
 	progress *Progress
+	// metadataWarnings is RunOptions.MetadataWarnings.
+	metadataWarnings bool
 	// Requests are the run's requests, by target.
 	Requests map[string]*Request
 }
@@ -107,7 +112,7 @@ func Run(ctx context.Context, node Node, reqs []*Request, o RunOptions) (*Report
 	}
 	outcomes := Schedule{Solver: &nodeSolver{node: node, env: env, progress: p}, Exec: o.Exec}.Run(ctx, reqs)
 	warns, _ := p.Wait()
-	rep := &Report{Outcomes: outcomes, Warnings: warns, progress: p, Requests: map[string]*Request{}}
+	rep := &Report{Outcomes: outcomes, Warnings: warns, progress: p, Requests: map[string]*Request{}, metadataWarnings: o.MetadataWarnings}
 	for _, r := range reqs {
 		rep.Requests[r.Target] = r
 	}

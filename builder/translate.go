@@ -3,6 +3,7 @@ package builder
 import (
 	"fmt"
 	"maps"
+	"net"
 	"os"
 	"slices"
 	"strconv"
@@ -25,6 +26,12 @@ type Options struct {
 	// LookupEnv reads the environment (SOURCE_DATE_EPOCH,
 	// BUILDX_NO_DEFAULT_ATTESTATIONS, secrets given as env=); nil means none.
 	LookupEnv func(string) (string, bool)
+	// ProxyArgs are the Docker config file's proxies as build args
+	// (ProxyArgs), added where the target sets no arg of that name.
+	ProxyArgs map[string]string
+	// NodeID is buildx's client identifier (NodeID), appended to the
+	// shared keys of named local contexts as buildx does.
+	NodeID string
 }
 
 func (o Options) env(k string) (string, bool) {
@@ -73,6 +80,11 @@ func translateArgs(r *Request, t *bake.Target, o Options) error {
 	}
 	for k, v := range args {
 		r.Attrs["build-arg:"+k] = v
+	}
+	for k, v := range o.ProxyArgs { // build.toSolveOpt's proxyArgKeyExists
+		if !slices.ContainsFunc(slices.Collect(maps.Keys(args)), func(a string) bool { return strings.EqualFold(a, k) }) {
+			r.Attrs["build-arg:"+k] = v
+		}
 	}
 	for k, v := range t.Labels {
 		if v != nil {
@@ -234,6 +246,9 @@ func cacheEntries(in buildflags.CacheOptions, o Options) []client.CacheOptionsEn
 		if c.Type == "gha" && !ghaActive(c.Attrs, o) {
 			continue
 		}
+		if c.Type == "s3" {
+			addAWSCredentials(c.Attrs)
+		}
 		out = append(out, c)
 	}
 	return out
@@ -279,6 +294,8 @@ func translateSession(r *Request, t *bake.Target, o Options) error {
 	return nil
 }
 
+// extraHosts is buildx's toBuildkitExtraHosts, except that host-gateway is
+// kept as written: ResolveHostGateway replaces it once the node is known.
 func extraHosts(in map[string]*string) (string, error) {
 	var hosts []string
 	for _, k := range slices.Sorted(maps.Keys(in)) {
@@ -289,8 +306,17 @@ func extraHosts(in map[string]*string) (string, error) {
 		if k == "" || *v == "" {
 			return "", fmt.Errorf("invalid host %s=%s", k, *v)
 		}
+		if *v == hostGatewayName {
+			hosts = append(hosts, k+"="+hostGatewayName)
+			continue
+		}
 		for ip := range strings.SplitSeq(*v, ",") {
-			ip = strings.TrimSuffix(strings.TrimPrefix(ip, "["), "]")
+			if len(ip) > 2 && ip[0] == '[' && ip[len(ip)-1] == ']' {
+				ip = ip[1 : len(ip)-1]
+			}
+			if net.ParseIP(ip) == nil {
+				return "", fmt.Errorf("invalid host %s=%s", k, *v)
+			}
 			hosts = append(hosts, k+"="+ip)
 		}
 	}

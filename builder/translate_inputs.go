@@ -110,6 +110,9 @@ func translateNamedContext(r *Request, name, v string, o Options) error {
 		}
 		r.Locals[local] = dir
 		r.Attrs[key] = "local:" + local
+		// buildx's loadInputs and toSolveOpt: the folder's name and the
+		// client's node id, BuildKit's hint to reuse an earlier transfer.
+		r.Attrs["sharedkey:localdir:"+name] = filepath.Base(dir) + ":" + o.NodeID
 	}
 	return nil
 }

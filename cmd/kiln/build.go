@@ -50,6 +50,9 @@ func buildDefinition(ctx context.Context, o *bakeOptions) error {
 		return err
 	}
 	defer node.Close()
+	if err := builder.ResolveHostGateway(ctx, node, reqs); err != nil {
+		return err
+	}
 	if w := builder.NoOutputWarning(reqs, node.Name()); w != "" {
 		fmt.Fprintf(os.Stderr, "WARNING: %s\n", w)
 	}
@@ -62,6 +65,7 @@ func buildDefinition(ctx context.Context, o *bakeOptions) error {
 	}
 	if o.metadataFile != "" {
 		ro.MetadataProvenance = builder.MetadataProvenance(os.LookupEnv)
+		ro.MetadataWarnings = call == nil && builder.MetadataWarningsEnabled(os.LookupEnv)
 	}
 	if ro.SourcePolicy, err = builder.ReadSourcePolicy(os.LookupEnv); err != nil {
 		return err
@@ -110,8 +114,9 @@ func translatePlan(plan *bake.Plan) ([]*builder.Request, error) {
 		return nil, err
 	}
 	var reqs []*builder.Request
+	to := builder.Options{Dir: wd, LookupEnv: os.LookupEnv, ProxyArgs: builder.ProxyArgs(os.LookupEnv), NodeID: builder.NodeID(os.LookupEnv)}
 	for _, name := range slices.Sorted(maps.Keys(plan.Targets)) {
-		r, err := builder.Translate(name, plan.Targets[name], builder.Options{Dir: wd, LookupEnv: os.LookupEnv})
+		r, err := builder.Translate(name, plan.Targets[name], to)
 		if err != nil {
 			return nil, err
 		}

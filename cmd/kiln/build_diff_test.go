@@ -28,7 +28,9 @@ func TestBuildMatchesBuildx(t *testing.T) {
 	srv := state.start(t, "/", "engine", "serve", "--addr", "unix://"+sock)
 	waitForSocket(t, srv, sock)
 
+	// The Docker config both read: proxies buildx turns into build args.
 	cfg := t.TempDir()
+	writeFiles(t, cfg, map[string]string{"config.json": `{"proxies":{"default":{"httpProxy":"http://proxy.invalid:3128","httpsProxy":"http://proxys.invalid:3128","noProxy":"localhost,127.0.0.1","ftpProxy":"ftp://proxy.invalid"}}}`})
 	bx := func(dir string, args ...string) (string, int) {
 		cmd := exec.Command(buildx, args...)
 		cmd.Dir = dir
@@ -46,7 +48,9 @@ func TestBuildMatchesBuildx(t *testing.T) {
 	if out, code := bx("/", "create", "--name", "kilndiff", "--driver", "remote", "unix://"+sock); code != 0 {
 		t.Fatalf("buildx create: %s", out)
 	}
-	client := &kilnEnv{root: t.TempDir(), builder: "unix://" + sock}
+	// Same Docker config, so the same proxies and buildx's node id (from
+	// buildx/.buildNodeID beside it) in the named contexts' shared keys.
+	client := &kilnEnv{root: t.TempDir(), builder: "unix://" + sock, env: []string{"DOCKER_CONFIG=" + cfg, "BUILDX_METADATA_WARNINGS=1"}}
 	kiln := func(dir string, args ...string) (string, int) {
 		cmd := client.command(t.Context(), dir, append([]string{"bake", "--builder", client.builder}, args...)...)
 		var out bytes.Buffer
@@ -60,6 +64,12 @@ func TestBuildMatchesBuildx(t *testing.T) {
 	writeFiles(t, dir, map[string]string{
 		"Dockerfile":      "FROM base AS build\nARG WHO=world\nRUN echo \"hello $WHO\" > /hello\nFROM scratch\nCOPY --from=build /hello /\n",
 		"lint.Dockerfile": "from scratch as Bad\nCOPY Dockerfile /\n",
+		// The proxy args reach RUN only through declared ARGs: an image
+		// that records them differs when they are missing.
+		"proxy.Dockerfile": "FROM base\nARG HTTP_PROXY\nARG NO_PROXY\nARG FTP_PROXY\nARG https_proxy\nARG HTTPS_PROXY\nRUN echo \"$HTTP_PROXY $NO_PROXY $FTP_PROXY $https_proxy $HTTPS_PROXY\" > /proxies\n",
+		"local.Dockerfile": "FROM scratch\nCOPY --from=lib / /lib/\n",
+		"lib/data.txt":     "named local context\n",
+		"gw.hcl":           "target \"gw\" {\n  extra-hosts = { gw = \"host-gateway\" }\n  output = [\"type=cacheonly\"]\n}\n",
 		"docker-bake.hcl": baseTarget(t, "linux/amd64", "linux/arm64") + `
 target "app" {
   contexts  = { base = "target:base" }
@@ -72,22 +82,38 @@ target "plain" {
   tags       = ["kiln.test/plain:1"]
   output     = ["type=oci,dest=out/plain.tar"]
 }
+target "proxied" {
+  contexts   = { base = "target:base" }
+  dockerfile = "proxy.Dockerfile"
+  args       = { https_proxy = "http://mine.invalid" }
+  output     = ["type=oci,dest=out/proxied.tar"]
+}
+target "withlocal" {
+  contexts   = { lib = "./lib" }
+  dockerfile = "local.Dockerfile"
+  output     = ["type=oci,dest=out/withlocal.tar"]
+}
 group "default" {
-  targets = ["app", "plain"]
+  targets = ["app", "plain", "proxied", "withlocal"]
 }
 `,
 	})
 
 	// Metadata: same keys per target, same provenance but for session ids.
+	// BUILDX_METADATA_WARNINGS: the lint warnings of "plain" as
+	// buildx.build.warnings.
+	t.Setenv("BUILDX_METADATA_WARNINGS", "1")
 	if _, code := bx(dir, "--builder", "kilndiff", "bake", "--progress=quiet", "--metadata-file", "bx.json"); code != 0 {
 		t.Fatalf("buildx bake failed")
 	}
 	if out, code := kiln(dir, "--progress=quiet", "--metadata-file", "kiln.json"); code != 0 {
 		t.Fatalf("kiln bake failed: %s", out)
 	}
-	var bm, km map[string]map[string]json.RawMessage
-	json.Unmarshal([]byte(readFile(t, filepath.Join(dir, "bx.json"))), &bm)
-	json.Unmarshal([]byte(readFile(t, filepath.Join(dir, "kiln.json"))), &km)
+	bm, bw := readMetadata(t, filepath.Join(dir, "bx.json"))
+	km, kw := readMetadata(t, filepath.Join(dir, "kiln.json"))
+	if len(bw) == 0 || !slices.Equal(bw, kw) {
+		t.Errorf("buildx.build.warnings: buildx %q, kiln %q", bw, kw)
+	}
 	if len(bm) == 0 || !slices.Equal(keys(bm), keys(km)) {
 		t.Fatalf("targets in metadata: buildx %v, kiln %v", keys(bm), keys(km))
 	}
@@ -115,14 +141,21 @@ group "default" {
 	if out, code := kiln(dir, "--progress=quiet", "--metadata-file", "kiln2.json"); code != 0 {
 		t.Fatalf("kiln bake failed: %s", out)
 	}
-	var bd, kd map[string]map[string]any
-	json.Unmarshal([]byte(readFile(t, filepath.Join(dir, "bx2.json"))), &bd)
-	json.Unmarshal([]byte(readFile(t, filepath.Join(dir, "kiln2.json"))), &kd)
-	for _, name := range []string{"app", "plain"} {
-		b, k := bd[name]["containerimage.digest"], kd[name]["containerimage.digest"]
-		if b == nil || b != k {
+	bd, _ := readMetadata(t, filepath.Join(dir, "bx2.json"))
+	kd, _ := readMetadata(t, filepath.Join(dir, "kiln2.json"))
+	for _, name := range []string{"app", "plain", "proxied", "withlocal"} {
+		b, k := string(bd[name]["containerimage.digest"]), string(kd[name]["containerimage.digest"])
+		if b == "" || b != k {
 			t.Errorf("%s: image digest buildx %v, kiln %v", name, b, k)
 		}
+	}
+
+	// host-gateway: neither buildx's remote driver nor kiln's daemon
+	// publishes a host-gateway IP, so both refuse before building.
+	_, bcode := bx(dir, "--builder", "kilndiff", "bake", "--progress=quiet", "-f", "gw.hcl")
+	kout, kcode := kiln(dir, "--progress=quiet", "-f", "gw.hcl")
+	if bcode == 0 || kcode == 0 {
+		t.Errorf("host-gateway on a remote daemon: buildx exit %d, kiln exit %d %s", bcode, kcode, kout)
 	}
 
 	// --call and --check: same output, same exit status.
@@ -138,6 +171,36 @@ group "default" {
 			}
 		}
 	}
+}
+
+// readMetadata reads a metadata file: the per-target entries and the
+// short texts of buildx.build.warnings.
+func readMetadata(t *testing.T, p string) (map[string]map[string]json.RawMessage, []string) {
+	t.Helper()
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(readFile(t, p)), &top); err != nil {
+		t.Fatalf("%s: %v", p, err)
+	}
+	var warns []struct{ Short []byte }
+	if raw, ok := top["buildx.build.warnings"]; ok {
+		if err := json.Unmarshal(raw, &warns); err != nil {
+			t.Fatalf("%s: buildx.build.warnings: %v", p, err)
+		}
+		delete(top, "buildx.build.warnings")
+	}
+	var shorts []string
+	for _, w := range warns {
+		shorts = append(shorts, string(w.Short))
+	}
+	out := map[string]map[string]json.RawMessage{}
+	for k, raw := range top {
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatalf("%s: %s: %v", p, k, err)
+		}
+		out[k] = m
+	}
+	return out, shorts
 }
 
 func findBuildx() string {

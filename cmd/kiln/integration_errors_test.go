@@ -25,6 +25,16 @@ func TestIntegrationBadInput(t *testing.T) {
 		errRe  string // what the error line must say besides the target name
 	}{
 		{
+			name:   "host-gateway on the embedded engine",
+			target: "gw",
+			hcl: `target "gw" {
+  contexts    = { base = "target:base" }
+  extra-hosts = { gw = "host-gateway" }
+  output      = ["type=local,dest=out"]
+}`,
+			errRe: `unable to derive the IP value for host-gateway: host-gateway is not supported by`,
+		},
+		{
 			name:   "missing Dockerfile",
 			target: "nodockerfile",
 			hcl: `target "nodockerfile" {
