@@ -294,7 +294,12 @@ func buildPlanAffected(plan *bake.Plan, sel affectedSelection) (*bake.Plan, erro
 func affectedConfig(ctx context.Context, o *bakeOptions, lo bake.LoadOptions, cfg *bake.Config, w io.Writer) (*bake.Config, error) {
 	if len(lo.Targets) == 0 {
 		for _, t := range cfg.Targets {
-			lo.Targets = append(lo.Targets, t.Name)
+			if !strings.HasPrefix(t.Name, "_") { // private: --list hides them
+				lo.Targets = append(lo.Targets, t.Name)
+			}
+		}
+		if len(lo.Targets) == 0 {
+			return &bake.Config{}, nil
 		}
 	}
 	plan, _, err := bake.Load(ctx, lo)
@@ -314,4 +319,14 @@ func affectedConfig(ctx context.Context, o *bakeOptions, lo bake.LoadOptions, cf
 		}
 	}
 	return out, nil
+}
+
+// writeAffectedList is bake.WriteTargetList, except that no target prints
+// [] and not null in JSON: a CI matrix reads it (fromJSON of null fails).
+func writeAffectedList(w io.Writer, format string, cfg *bake.Config) error {
+	if format == "json" && len(cfg.Targets) == 0 {
+		_, err := io.WriteString(w, "[]\n")
+		return err
+	}
+	return bake.WriteTargetList(w, format, cfg)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -83,6 +84,9 @@ func tryAffectedList(rev string, extra ...string) ([]string, string, error) {
 	bio := bakeIO{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr}
 	if err := writeList(context.Background(), o, bio); err != nil {
 		return nil, stderr.String(), err
+	}
+	if strings.TrimSpace(stdout.String()) == "null" {
+		return nil, "", errors.New("printed null, not a JSON list")
 	}
 	var list []struct {
 		Name  string `json:"name"`

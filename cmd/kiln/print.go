@@ -137,6 +137,7 @@ func writeList(ctx context.Context, o *bakeOptions, bio bakeIO) error {
 		if cfg, err = affectedConfig(ctx, o, lo, cfg, bio.stderr); err != nil {
 			return err
 		}
+		return writeAffectedList(bio.stdout, req.Format, cfg)
 	}
 	return bake.WriteTargetList(bio.stdout, req.Format, cfg)
 }
