@@ -139,6 +139,7 @@ func TestAffectedSince(t *testing.T) {
 		"svc/worker/main.go":    "package main\n",
 		"svc/tools/Dockerfile":  "FROM scratch\n",
 		"lib/util.go":           "package lib\n",
+		"lib/.dockerignore":     "testdata\n",
 		"docs/Dockerfile":       "FROM scratch\n",
 	})
 	t.Chdir(r.dir)
@@ -155,6 +156,10 @@ func TestAffectedSince(t *testing.T) {
 		{name: "shared library through a named context and a target: link", files: map[string]string{"lib/util.go": "package lib // 2\n"},
 			want: []string{"api", "tools", "worker"},
 			why:  []string{"api: lib/util.go changed", "tools: lib/util.go changed", "worker: uses api (target:)"}},
+		{name: "a file the named context's own .dockerignore excludes affects nothing", files: map[string]string{"lib/testdata/fixture.txt": "x\n"},
+			want: []string{}},
+		{name: "the named context's .dockerignore itself", files: map[string]string{"lib/.dockerignore": "testdata\n*.md\n"},
+			want: []string{"api", "tools", "worker"}, why: []string{"api: lib/.dockerignore changed"}},
 		{name: "bake-file variable", files: map[string]string{"docker-bake.hcl": strings.Replace(affectedBakeFile, `default = "1"`, `default = "2"`, 1)},
 			want: []string{"web"}, why: []string{"web: definition changed (args.VERSION)"}},
 		{name: "a .dockerignored file affects nothing", files: map[string]string{"svc/api/README.md": "api, again\n"},
@@ -225,7 +230,7 @@ func TestAffectedSince(t *testing.T) {
 	})
 
 	t.Run("--print keeps its format with the affected targets and groups cut to them", func(t *testing.T) {
-		// since the library commit: only the VERSION bump (web) is newer
+		// of the last two commits only the VERSION bump (web) affects anything
 		o, err := parseBakeFlags(&command{name: "bake"}, []string{"--print", "--affected-since", "HEAD~2"})
 		if err != nil {
 			t.Fatal(err)
