@@ -40,6 +40,9 @@ type LoadOptions struct {
 	// Env is the environment ("KEY=VALUE" entries) bake files are
 	// evaluated with; nil means the process environment.
 	Env []string
+	// ReadFiles reads the bake files named; nil is ReadLocalFiles.
+	// --affected-since reads them as they were at a Git revision.
+	ReadFiles func(names []string, stdin io.Reader) ([]File, error)
 }
 
 // Load reads and evaluates the bake files and resolves the requested names
@@ -97,7 +100,11 @@ func LoadConfig(ctx context.Context, opts LoadOptions) (*Config, *hclspec.Meta, 
 	if stdin == nil {
 		stdin = os.Stdin
 	}
-	files, err := ReadLocalFiles(names, stdin)
+	read := ReadLocalFiles
+	if opts.ReadFiles != nil {
+		read = opts.ReadFiles
+	}
+	files, err := read(names, stdin)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -29,6 +29,9 @@ type bakeOptions struct {
 	builder      string
 	jobs         string
 	targets      []string // positional arguments
+
+	affectedSince string // --affected-since REF (affected.go)
+	why           bool   // --why: say why each affected target was selected
 }
 
 func init() {
@@ -78,6 +81,8 @@ func defineBakeFlags(fs *pflag.FlagSet, o *bakeOptions) *bakeFlags {
 	fs.StringVar(&o.progress, "progress", "auto", `Set type of progress output ("auto", "none", "plain", "quiet", "rawjson", "tty")`)
 	fs.StringVar(&o.builder, "builder", envOr("BUILDX_BUILDER", "embedded"), `Where to build: "embedded", a BuildKit address (unix://, tcp://, docker-container://, kube-pod://, ssh://), or "docker"`)
 	fs.StringVarP(&o.jobs, "jobs", "j", "fail-fast", `Set target execution behavior (format: "N" or "mode[,parallel=N]")`)
+	fs.StringVar(&o.affectedSince, "affected-since", "", "Only the targets a change since this Git revision affects (see docs/affected.md)")
+	fs.BoolVar(&o.why, "why", false, `With --affected-since, say on stderr why each target was selected`)
 	return &f
 }
 
@@ -105,6 +110,9 @@ func parseBakeFlags(c *command, args []string) (*bakeOptions, error) {
 		}
 	}
 	o.targets = fs.Args()
+	if o.why && o.affectedSince == "" {
+		return nil, errWhyAlone
+	}
 	return &o, nil
 }
 

@@ -72,6 +72,13 @@ func writeDefinition(ctx context.Context, o *bakeOptions, bio bakeIO) error {
 		return err
 	}
 	warnInheritsCycles(bio.stderr, plan.InheritsCycles)
+	if o.affectedSince != "" {
+		sel, err := selectAffected(ctx, o, lo, plan, bio.stderr)
+		if err != nil {
+			return err
+		}
+		plan = affectedPlan(plan, sel)
+	}
 	dt, err := plan.MarshalIndent()
 	if err != nil {
 		return err
@@ -121,7 +128,16 @@ func writeList(ctx context.Context, o *bakeOptions, bio bakeIO) error {
 		return err
 	}
 	if req.Type == "variables" {
+		if o.affectedSince != "" {
+			return errors.New("--affected-since selects targets; it does not apply to --list variables")
+		}
 		return bake.WriteVariableList(bio.stdout, req.Format, meta.Variables)
+	}
+	if o.affectedSince != "" {
+		if cfg, err = affectedConfig(ctx, o, lo, cfg, bio.stderr); err != nil {
+			return err
+		}
+		return writeAffectedList(bio.stdout, req.Format, cfg)
 	}
 	return bake.WriteTargetList(bio.stdout, req.Format, cfg)
 }
@@ -151,5 +167,12 @@ func loadPlan(ctx context.Context, o *bakeOptions) (*bake.Plan, error) {
 		return nil, err
 	}
 	warnInheritsCycles(os.Stderr, plan.InheritsCycles)
+	if o.affectedSince != "" {
+		sel, err := selectAffected(ctx, o, lo, plan, os.Stderr)
+		if err != nil {
+			return nil, err
+		}
+		return buildPlanAffected(plan, sel)
+	}
 	return plan, nil
 }
