@@ -215,8 +215,3 @@ func writePoolTable(w io.Writer, rows []poolRow) {
 		fmt.Fprintf(w, "\n%s\n", strings.Join(errs, "\n"))
 	}
 }
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return line
-}
