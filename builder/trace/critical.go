@@ -93,10 +93,16 @@ func (r *Recorder) pred(v *Vertex, vs []Vertex, byKey map[string]*Vertex, deps m
 		}
 		return b
 	}
-	if b := before(v.Target); b != nil {
-		return b
+	// The target's own steps, the targets it used, and the targets using
+	// it: a step that started after a dependent ended (a held export)
+	// waited for that dependent.
+	near := append([]string{v.Target}, deps[v.Target]...)
+	for t, ds := range deps {
+		if contains(ds, v.Target) {
+			near = append(near, t)
+		}
 	}
-	return before(deps[v.Target]...)
+	return before(near...)
 }
 
 // later orders steps by end, ties broken by target and name so that the
@@ -137,7 +143,7 @@ func (p Path) String() string {
 		if s.Platform != "" {
 			track += "/" + s.Platform
 		}
-		what := fmt.Sprintf("%s %s (%s)", track, s.Label, seconds(s.End.Sub(s.Start)))
+		what := fmt.Sprintf("%s %s (%s)", track, shorten(s.Label, 60), seconds(s.End.Sub(s.Start)))
 		if s.Error != "" {
 			what += " failed"
 		}
@@ -154,3 +160,12 @@ func (p Path) String() string {
 }
 
 func seconds(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }
+
+// shorten cuts a long step name (a RUN's whole script) to n runes and "…".
+func shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

@@ -84,10 +84,22 @@ func TestCriticalPath(t *testing.T) {
 				step{id: "bx", name: "exporting to image", start: 0, end: 0.5})
 			record(r, "api", []string{"base"},
 				step{id: "make", name: "[linux/amd64 1/2] RUN make", start: 0.5, end: 0.5, cached: true},
-				step{id: "run", name: "[linux/amd64 2/2] RUN go build", start: 0.5, end: 3.5, inputs: []string{"make"}},
+				step{id: "run", name: "[2/2] RUN go build", start: 0.5, end: 3.5, inputs: []string{"make"}},
 				step{id: "ax", name: "exporting to image", start: 3.5, end: 4})
 		},
 		want: "critical path 4.0 s of 4.0 s: base exporting to image (0.5 s) → api/linux/amd64 RUN go build (3.0 s) → api exporting to image (0.5 s); 2 of 5 steps cached",
+	}, {
+		name: "an export held for a dependent follows the dependent",
+		run: func(r *Recorder) {
+			record(r, "base", nil,
+				step{id: "make", name: "[linux/arm64 1/1] RUN make", start: 0, end: 1},
+				step{id: "bx", name: "exporting to oci image format", start: 6, end: 6.5})
+			r.Solved("base", t0.Add(time.Second))
+			record(r, "api", []string{"base"},
+				step{id: "run", name: "[linux/arm64 2/2] RUN test", start: 1, end: 5},
+				step{id: "ax", name: "exporting to oci image format", start: 5, end: 6})
+		},
+		want: "critical path 6.5 s of 6.5 s: base/linux/arm64 RUN make (1.0 s) → api/linux/arm64 RUN test (4.0 s) → api exporting to oci image format (1.0 s) → base exporting to oci image format (0.5 s); 0 of 4 steps cached",
 	}, {
 		name: "a failure ends the path at the failed step",
 		run: func(r *Recorder) {

@@ -6,6 +6,7 @@ package trace
 
 import (
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -138,7 +139,49 @@ func (r *Recorder) Vertices() []Vertex {
 		out[i] = *v
 		out[i].Inputs = append([]string(nil), v.Inputs...)
 	}
+	inheritPlatforms(out)
 	return out
+}
+
+// inheritPlatforms gives a step whose name has no platform the platform of
+// its inputs when they agree: the Dockerfile frontend names only a stage's
+// first step "[linux/arm64 1/3] ..." and the next ones "[2/3] ...".
+func inheritPlatforms(vs []Vertex) {
+	byKey := map[string]int{}
+	for i, v := range vs {
+		byKey[v.Target+"\x00"+v.Digest] = i
+	}
+	done := make([]bool, len(vs))
+	var resolve func(i int, depth int) string
+	resolve = func(i, depth int) string {
+		if done[i] || depth > len(vs) {
+			return vs[i].Platform
+		}
+		if vs[i].Platform == "" && !strings.HasPrefix(vs[i].Name, "[internal]") {
+			p, agree := "", true
+			for _, in := range vs[i].Inputs {
+				j, ok := byKey[vs[i].Target+"\x00"+in]
+				if !ok {
+					continue
+				}
+				q := resolve(j, depth+1)
+				if p != "" && q != p {
+					agree = false
+				}
+				if q != "" {
+					p = q
+				}
+			}
+			if agree {
+				vs[i].Platform = p
+			}
+		}
+		done[i] = true
+		return vs[i].Platform
+	}
+	for i := range vs {
+		resolve(i, 0)
+	}
 }
 
 // Phases returns kiln's recorded phases.

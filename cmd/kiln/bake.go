@@ -28,6 +28,8 @@ type bakeOptions struct {
 	progress     string
 	builder      string
 	jobs         string
+	trace        string   // --trace FILE: Chrome trace-event JSON of the run
+	graph        string   // --graph dot|mermaid: print the target graph, build nothing
 	targets      []string // positional arguments
 }
 
@@ -78,6 +80,8 @@ func defineBakeFlags(fs *pflag.FlagSet, o *bakeOptions) *bakeFlags {
 	fs.StringVar(&o.progress, "progress", "auto", `Set type of progress output ("auto", "none", "plain", "quiet", "rawjson", "tty")`)
 	fs.StringVar(&o.builder, "builder", envOr("BUILDX_BUILDER", "embedded"), `Where to build: "embedded", a BuildKit address (unix://, tcp://, docker-container://, kube-pod://, ssh://), or "docker"`)
 	fs.StringVarP(&o.jobs, "jobs", "j", "fail-fast", `Set target execution behavior (format: "N" or "mode[,parallel=N]")`)
+	fs.StringVar(&o.trace, "trace", "", "Write a trace of the run to a file (Chrome trace-event JSON, for Perfetto)")
+	fs.StringVar(&o.graph, "graph", "", `Print the target graph without building ("dot", "mermaid")`)
 	return &f
 }
 
@@ -121,6 +125,8 @@ func runBake(ctx context.Context, o *bakeOptions) error {
 		return listDefinition(ctx, o)
 	case o.print:
 		return printDefinition(ctx, o)
+	case o.graph != "":
+		return graphDefinition(ctx, o)
 	default:
 		return buildDefinition(ctx, o)
 	}
