@@ -132,7 +132,7 @@ func (r *Recorder) WriteChrome(w io.Writer) error {
 				Event{Name: "thread_sort_index", Ph: "M", Pid: 1, Tid: tid, Args: map[string]any{"sort_index": tid}})
 		}
 		s.args["track"] = s.track
-		f.TraceEvents = append(f.TraceEvents, Event{Name: s.name, Cat: s.cat, Ph: "X", Ts: us(s.start), Dur: max(us(s.end)-us(s.start), 0), Pid: 1, Tid: tid, Args: s.args})
+		f.TraceEvents = append(f.TraceEvents, Event{Name: s.name, Cat: s.cat, Ph: "X", Ts: us(s.start), Dur: us(s.end) - us(s.start), Pid: 1, Tid: tid, Args: s.args})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", " ")
