@@ -17,13 +17,14 @@ type Path struct {
 }
 
 // CriticalPath walks back from the step that ended last: a step's
-// predecessor is its input that ended last; a step with no recorded input
-// (the exporter, the frontend's first steps) follows the step of its own
-// target that ended last before it started, or, at the start of a target,
-// the last step before it of the targets it uses (target: contexts).
+// predecessor is its input that ended last, or, when a step ended later
+// before it started (or it has no recorded input: the exporter, the
+// frontend's first steps), the step that ended last before it among its
+// own target's, the targets it uses (target: contexts) and the targets
+// using it (an export held until they finished).
 func (r *Recorder) CriticalPath() Path {
-	vs := r.Vertices()
 	deps := r.Deps()
+	vs := ownSteps(r.Vertices(), deps)
 	var p Path
 	byKey := map[string]*Vertex{}
 	var last *Vertex
@@ -73,12 +74,11 @@ func (r *Recorder) CriticalPath() Path {
 func (r *Recorder) pred(v *Vertex, vs []Vertex, byKey map[string]*Vertex, deps map[string][]string) *Vertex {
 	var best *Vertex
 	for _, in := range v.Inputs {
-		if u := byKey[v.Target+"\x00"+in]; u != nil && !u.End.IsZero() && (best == nil || later(u, best)) {
-			best = u
+		for _, t := range append([]string{v.Target}, deps[v.Target]...) {
+			if u := byKey[t+"\x00"+in]; u != nil && !u.End.IsZero() && (best == nil || later(u, best)) {
+				best = u
+			}
 		}
-	}
-	if best != nil {
-		return best
 	}
 	before := func(targets ...string) *Vertex {
 		var b *Vertex
@@ -102,7 +102,35 @@ func (r *Recorder) pred(v *Vertex, vs []Vertex, byKey map[string]*Vertex, deps m
 			near = append(near, t)
 		}
 	}
-	return before(near...)
+	// An input that ended last is what the step waited for, unless
+	// something else it could have waited for ended later (a dependency's
+	// solve, when the input is a cache hit of the dependency).
+	if b := before(near...); b != nil && (best == nil || b.End.After(best.End)) {
+		return b
+	}
+	return best
+}
+
+// ownSteps drops the steps a target's stream repeats from the targets it
+// uses: a target: context carries its target's definition, so BuildKit
+// reports those steps again in the dependent's solve (run once, shared).
+// They belong to the dependency, and are counted once.
+func ownSteps(vs []Vertex, deps map[string][]string) []Vertex {
+	has := map[string]bool{}
+	for _, v := range vs {
+		has[v.Target+"\x00"+v.Digest] = true
+	}
+	out := vs[:0]
+	for _, v := range vs {
+		repeated := false
+		for _, d := range deps[v.Target] {
+			repeated = repeated || has[d+"\x00"+v.Digest]
+		}
+		if !repeated {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // later orders steps by end, ties broken by target and name so that the
@@ -161,8 +189,10 @@ func (p Path) String() string {
 
 func seconds(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }
 
-// shorten cuts a long step name (a RUN's whole script) to n runes and "…".
+// shorten cuts a long step name (a RUN's whole script) to n runes and "…",
+// runs of spaces and newlines made one space.
 func shorten(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
 	r := []rune(s)
 	if len(r) <= n {
 		return s
