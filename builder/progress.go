@@ -5,7 +5,9 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 
+	"github.com/kiln-build/kiln/builder/trace"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/solver/pb"
 	"github.com/moby/buildkit/util/progress/progressui"
@@ -25,6 +27,9 @@ type Progress struct {
 	steps   map[string]map[digest.Digest]*stepLog // target → vertex → log
 	warns   []client.VertexWarning
 	dispErr error
+	// trace records every vertex as BuildKit sent it, for --trace and the
+	// summary's critical path.
+	trace *trace.Recorder
 }
 
 type stepLog struct {
@@ -49,7 +54,7 @@ func NewProgress(ctx context.Context, w io.Writer, mode string, multi bool) (*Pr
 	if err != nil {
 		return nil, err
 	}
-	p := &Progress{multi: multi, ch: make(chan *client.SolveStatus), done: make(chan struct{}), steps: map[string]map[digest.Digest]*stepLog{}}
+	p := &Progress{multi: multi, ch: make(chan *client.SolveStatus), done: make(chan struct{}), steps: map[string]map[digest.Digest]*stepLog{}, trace: trace.New(time.Now())}
 	go func() {
 		defer close(p.done)
 		// The display must drain until every target's channel is closed,
@@ -69,6 +74,7 @@ func (p *Progress) Channel(target string) chan *client.SolveStatus {
 		defer p.wg.Done()
 		for st := range in {
 			p.record(target, st)
+			p.trace.Observe(target, st)
 			if p.multi {
 				st = prefixed(target, st)
 			}

@@ -24,6 +24,8 @@ type nodeSolver struct {
 }
 
 func (s *nodeSolver) Solve(ctx context.Context, r *Request, step *Step) (map[string]string, error) {
+	ph := startPhases(s.progress.trace, r)
+	defer ph.end()
 	so, release, err := r.solveOpt(s.env)
 	if err != nil {
 		return nil, err
@@ -47,9 +49,11 @@ func (s *nodeSolver) Solve(ctx context.Context, r *Request, step *Step) (map[str
 		if err := evaluate(ctx, res); err != nil {
 			return nil, err
 		}
+		ph.solved()
 		if err := step.Solved(ctx, res); err != nil {
 			return nil, err
 		}
+		ph.released()
 		return res, nil
 	}, s.progress.Channel(r.Target))
 	if lerr := release(err); err == nil && lerr != nil {

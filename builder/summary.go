@@ -30,6 +30,11 @@ func PrintSummary(w io.Writer, rep *Report, node string) {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", o.Target, o.Status, what)
 	}
 	tw.Flush()
+	if t := rep.Trace(); t != nil {
+		if cp := t.CriticalPath().String(); cp != "" {
+			fmt.Fprintf(w, "  %s\n", cp)
+		}
+	}
 	for _, o := range rep.Outcomes {
 		if o.Status == Succeeded {
 			continue

@@ -9,7 +9,7 @@
 #     (the demo's and the tests' base image is built FROM scratch from them)
 #   - docker-registry (CNCF Distribution; the tests start one on 127.0.0.1)
 #   - with --test: buildx v0.38.2, from the Go module proxy (the differential tests' oracle)
-# With --test, also busybox-static for s390x (a platform the tests expect to have no
+# With --test, also graphviz (the tests render --graph=dot) and busybox-static for s390x (a platform the tests expect to have no
 # emulator). Needs nothing but Debian's apt repositories and the Go module proxy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +36,7 @@ command -v curl >/dev/null || pkgs+=(curl)
 command -v unzip >/dev/null || pkgs+=(unzip)
 command -v git >/dev/null || pkgs+=(git)
 command -v make >/dev/null || pkgs+=(make)
+[ "$with_test_deps" = 1 ] && { command -v dot >/dev/null || pkgs+=(graphviz); } # renders --graph=dot in the tests
 # busybox-static is fetched with apt-get download for each architecture; foreign
 # ones need their architecture known to dpkg (added before the one apt-get update).
 busybox_archs=(amd64 arm64)

@@ -28,6 +28,8 @@ type bakeOptions struct {
 	progress     string
 	builder      string
 	jobs         string
+	trace        string   // --trace FILE: Chrome trace-event JSON of the run
+	graph        string   // --graph dot|mermaid: print the target graph, build nothing
 	targets      []string // positional arguments
 
 	affectedSince string // --affected-since REF (affected.go)
@@ -83,6 +85,8 @@ func defineBakeFlags(fs *pflag.FlagSet, o *bakeOptions) *bakeFlags {
 	fs.StringVarP(&o.jobs, "jobs", "j", "fail-fast", `Set target execution behavior (format: "N" or "mode[,parallel=N]")`)
 	fs.StringVar(&o.affectedSince, "affected-since", "", "Only the targets a change since this Git revision affects (see docs/affected.md)")
 	fs.BoolVar(&o.why, "why", false, `With --affected-since, say on stderr why each target was selected`)
+	fs.StringVar(&o.trace, "trace", "", "Write a trace of the run to a file (Chrome trace-event JSON, for Perfetto)")
+	fs.StringVar(&o.graph, "graph", "", `Print the target graph without building ("dot", "mermaid")`)
 	return &f
 }
 
@@ -129,6 +133,8 @@ func runBake(ctx context.Context, o *bakeOptions) error {
 		return listDefinition(ctx, o)
 	case o.print:
 		return printDefinition(ctx, o)
+	case o.graph != "":
+		return graphDefinition(ctx, o)
 	default:
 		return buildDefinition(ctx, o)
 	}

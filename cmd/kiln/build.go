@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"time"
 
 	"github.com/docker/buildx/util/buildflags"
 	"github.com/kiln-build/kiln/bake"
@@ -30,10 +31,12 @@ func buildDefinition(ctx context.Context, o *bakeOptions) error {
 	if !slices.Contains(builder.ProgressModes, o.progress) {
 		return fmt.Errorf("invalid progress mode %q (want one of %v)", o.progress, builder.ProgressModes)
 	}
+	loadStart := time.Now()
 	plan, err := loadPlan(ctx, o)
 	if err != nil {
 		return err
 	}
+	loadEnd := time.Now()
 	if err := plan.CheckEntitlements(o.allow); err != nil {
 		return err
 	}
@@ -72,6 +75,9 @@ func buildDefinition(ctx context.Context, o *bakeOptions) error {
 	}
 	rep, err := builder.Run(ctx, node, reqs, ro)
 	if err != nil {
+		return err
+	}
+	if err := recordRun(o, rep, loadStart, loadEnd); err != nil {
 		return err
 	}
 	quiet := o.progress == "quiet" || o.progress == "rawjson" || o.progress == "none"
