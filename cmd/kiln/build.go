@@ -44,6 +44,13 @@ func buildDefinition(ctx context.Context, o *bakeOptions) error {
 	if err != nil {
 		return err
 	}
+	if len(reqs) == 0 && o.affectedSince != "" {
+		// nothing to build (the affected check said so): no engine is started
+		if o.metadataFile != "" {
+			return builder.WriteMetadataFile(o.metadataFile, &builder.Report{})
+		}
+		return nil
+	}
 	if err := builder.CheckOutputs(reqs, o.metadataFile); err != nil {
 		return err
 	}
