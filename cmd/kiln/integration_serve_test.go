@@ -165,7 +165,7 @@ target "hostnet" {
 
 	sock := filepath.Join(pub, "default.sock")
 	srv := state.start(t, "/", "engine", "serve", "--addr", "unix://"+sock, "--addr", "tcp://127.0.0.1:0", "--group", "65534")
-	waitForSocket(t, srv, sock)
+	srv.waitFor(t, "kiln engine serving", 2*time.Minute)
 	if out := srv.output(); !strings.Contains(out, "WARNING: tcp://127.0.0.1:0 has no mutual TLS") || !strings.Contains(out, "insecure entitlements allowed: none") {
 		t.Errorf("serve with defaults and a loopback TCP address: want the no-mutual-TLS warning and no entitlement allowed in:\n%s", out)
 	}
@@ -255,7 +255,7 @@ func TestIntegrationServeMutualTLS(t *testing.T) {
 
 	srv := state.start(t, "/", "engine", "serve", "--addr", "unix://"+sock, "--addr", "tcp://127.0.0.1:0",
 		"--tlscert", p("server.pem"), "--tlskey", p("server-key.pem"), "--tlscacert", p("ca.pem"))
-	waitForSocket(t, srv, sock)
+	srv.waitFor(t, "kiln engine serving", 2*time.Minute)
 	m := regexp.MustCompile(`serving .* on unix://\S+, (tcp://127\.0\.0\.1:\d+)`).FindStringSubmatch(srv.output())
 	if m == nil {
 		t.Fatalf("no tcp address in the serve output:\n%s", srv.output())
@@ -268,11 +268,11 @@ func TestIntegrationServeMutualTLS(t *testing.T) {
 		return m[1] + "?ca=" + p("ca.pem") + "&cert=" + p(who+".pem") + "&key=" + p(who+"-key.pem")
 	}
 	client.kiln(t, dir, "du", "--builder", builder("client")).mustSucceed(t)
-	r := client.kiln(t, dir, "du", "--builder", builder("intruder")).mustFail(t)
-	if !strings.Contains(r.out, "certificate") {
-		t.Errorf("a client certificate from another CA: want a TLS certificate error, got %s", r)
-	}
+	// With TLS 1.3 the client learns of the refusal as a broken connection
+	// ("no BuildKit answering"), not as a certificate error.
+	client.kiln(t, dir, "du", "--builder", builder("intruder")).mustFail(t)
 	client.kiln(t, dir, "du", "--builder", m[1]+"?ca="+p("ca.pem")).mustFail(t)
+	client.kiln(t, dir, "du", "--builder", builder("client")).mustSucceed(t) // still serving
 	stopServe(t, srv)
 }
 
