@@ -32,6 +32,9 @@ func loadConfig(root, file string) (config.Config, error) {
 	if err != nil {
 		return cfg, fmt.Errorf("engine config %s: %w", file, err)
 	}
+	if err := checkConfigEntitlements(cfg.Entitlements); err != nil {
+		return cfg, fmt.Errorf("engine config %s: %w", file, err)
+	}
 	cfg.Root = root
 	if cfg.Workers.OCI.Snapshotter == "" {
 		cfg.Workers.OCI.Snapshotter = "auto"

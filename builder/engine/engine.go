@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthv1 "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/test/bufconn"
 
 	_ "github.com/moby/buildkit/util/grpcutil/encoding/proto" // BuildKit's vtproto codec, as buildkitd registers it
@@ -33,34 +35,41 @@ type Options struct {
 	Root string
 	// ConfigFile is a buildkitd.toml; "" means Root/buildkitd.toml.
 	ConfigFile string
-	// Entitlements the controller allows; nil means network.host and
-	// security.insecure. Each solve must still ask for them (--allow).
+	// Entitlements, when not nil, are the insecure entitlements the
+	// controller allows (network.host, security.insecure, device), replacing
+	// buildkitd.toml's insecure-entitlements as buildkitd's
+	// --allow-insecure-entitlement does. nil: the config's list, or, if it
+	// has none, the default of Daemon. Each solve must still ask (--allow).
 	Entitlements []string
+	// Daemon is set by `kiln engine serve`: whoever can connect builds as
+	// root, so by default no insecure entitlement is allowed (buildkitd's
+	// default). The embedded engine serves only the kiln process that
+	// started it and allows network.host, as Docker's built-in BuildKit
+	// (buildx's default builder) does; security.insecure needs the config.
+	Daemon bool
 	// StopTimeout bounds the graceful stop of open gRPC streams on Close
 	// before they are cut (default 10s).
 	StopTimeout time.Duration
 }
 
-// DefaultEntitlements are allowed on the controller; the solve side decides
-// per build whether to request them.
-var DefaultEntitlements = []string{"network.host", "security.insecure"}
-
 // Engine is a running embedded BuildKit.
 type Engine struct {
-	root        string
-	lock        *stateLock
-	controller  *control.Controller
-	worker      *stoppableWorker
-	closers     *closers
-	server      *grpc.Server
-	pipe        *bufconn.Listener
-	client      *client.Client
-	stop        chan struct{}
-	stopTimeout time.Duration
-	runc        string // the OCI runtime binary
-	closeOnce   sync.Once
-	closeErr    error
-	graceful    bool // whether the last stop drained every stream in time
+	root         string
+	lock         *stateLock
+	controller   *control.Controller
+	worker       *stoppableWorker
+	closers      *closers
+	server       *grpc.Server
+	pipe         *bufconn.Listener
+	client       *client.Client
+	stop         chan struct{}
+	stopTimeout  time.Duration
+	runc         string // the OCI runtime binary
+	closeOnce    sync.Once
+	closeErr     error
+	graceful     bool // whether the last stop drained every stream in time
+	closeLog     func()
+	entitlements []string
 }
 
 // DefaultRoot is $KILN_ROOT, else /var/lib/kiln.
@@ -91,6 +100,9 @@ func Start(ctx context.Context, opts Options) (_ *Engine, retErr error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := CheckEntitlements(opts.Entitlements); err != nil {
+		return nil, err
+	}
 	runcBin, err := findRunc(cfg.Workers.OCI.Binary)
 	if err != nil {
 		return nil, err
@@ -102,6 +114,7 @@ func Start(ctx context.Context, opts Options) (_ *Engine, retErr error) {
 		return nil, err
 	}
 	e := &Engine{root: root, runc: runcBin, lock: lock, closers: &closers{}, stop: make(chan struct{}), stopTimeout: opts.StopTimeout}
+	e.closeLog = openLog(root)
 	if e.stopTimeout <= 0 {
 		e.stopTimeout = 10 * time.Second
 	}
@@ -113,10 +126,8 @@ func Start(ctx context.Context, opts Options) (_ *Engine, retErr error) {
 	if err := cleanStale(ctx, root, runcBin); err != nil {
 		return nil, fmt.Errorf("clean up after a previous engine on %s: %w", root, err)
 	}
-	if opts.Entitlements == nil {
-		opts.Entitlements = DefaultEntitlements
-	}
-	cfg.Entitlements = append(cfg.Entitlements, opts.Entitlements...)
+	cfg.Entitlements = allowedEntitlements(cfg.Entitlements, opts)
+	e.entitlements = slices.Clone(cfg.Entitlements)
 
 	e.controller, e.worker, err = newController(ctx, &cfg, e.closers, e.stop)
 	if err != nil {
@@ -135,8 +146,17 @@ func Start(ctx context.Context, opts Options) (_ *Engine, retErr error) {
 	return e, nil
 }
 
+// keepalivePolicy is how often clients may ping. gRPC's default (once per
+// 5 minutes, never without a stream) answers a client that pings every 30s
+// during a long solve, as kiln's does to notice a frozen node, with a
+// GOAWAY (too_many_pings) that kills its builds. 5s admits every client
+// seen pinging BuildKit (buildx's cloud driver pings every 10s); idle
+// connections may ping too, since pings cost the server nothing.
+var keepalivePolicy = keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}
+
 func newGRPCServer(c *control.Controller) *grpc.Server {
 	s := grpc.NewServer(
+		grpc.KeepaliveEnforcementPolicy(keepalivePolicy),
 		grpc.ChainUnaryInterceptor(grpcerrors.UnaryServerInterceptor),
 		grpc.StreamInterceptor(grpcerrors.StreamServerInterceptor),
 		grpc.MaxRecvMsgSize(16<<20),
@@ -149,6 +169,9 @@ func newGRPCServer(c *control.Controller) *grpc.Server {
 
 // Root is the engine's state directory.
 func (e *Engine) Root() string { return e.root }
+
+// Entitlements are the insecure entitlements the controller allows.
+func (e *Engine) Entitlements() []string { return slices.Clone(e.entitlements) }
 
 // Client is connected in memory to the engine.
 func (e *Engine) Client() *client.Client { return e.client }
@@ -166,7 +189,10 @@ func (e *Engine) Serve(l net.Listener) error {
 // Advertise records addr in the state directory's lock file: a kiln
 // process that finds the directory busy then connects to addr instead.
 func (e *Engine) Advertise(addr string) error {
-	return e.lock.write(addr)
+	if err := e.lock.write(addr); err != nil {
+		return fmt.Errorf("advertise %s: %w", addr, err)
+	}
+	return nil
 }
 
 // Close stops the engine: open streams get StopTimeout to finish, then the
@@ -203,6 +229,7 @@ func (e *Engine) Close() error {
 				errs = append(errs, fmt.Errorf("clean up on close: %w", err))
 			}
 		}
+		e.closeLog()
 		if err := e.lock.release(); err != nil {
 			errs = append(errs, err)
 		}

@@ -3,12 +3,14 @@ package engine
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 )
 
@@ -16,9 +18,14 @@ import (
 // where a kiln process finding the state directory busy looks for it.
 const DefaultServeAddr = "unix:///run/kiln/buildkitd.sock"
 
-// Listen opens addr for Serve: unix:///path (the directory is created; a
-// stale socket file nobody answers on is replaced) or tcp://host:port,
-// wrapped in TLS when tlsConf is set.
+// maxSocketPath is the longest path a unix socket address can hold on Linux.
+const maxSocketPath = 107
+
+// Listen opens addr for Serve: unix:///path or tcp://host:port, the latter
+// wrapped in TLS when tlsConf is set (CheckServeSecurity decides whether it
+// must be). A unix path that exists must be a socket nobody answers on
+// (left by a killed server); anything else there is an error naming it,
+// and is never removed.
 func Listen(addr string, tlsConf *tls.Config) (net.Listener, error) {
 	u, err := url.Parse(addr)
 	if err != nil {
@@ -26,27 +33,8 @@ func Listen(addr string, tlsConf *tls.Config) (net.Listener, error) {
 	}
 	switch u.Scheme {
 	case "unix":
-		path := u.Path
-		if path == "" {
-			path = u.Host + u.Opaque
-		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return nil, fmt.Errorf("listen %s: %w", addr, err)
-		}
-		if _, err := os.Stat(path); err == nil {
-			if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
-				c.Close()
-				return nil, fmt.Errorf("listen %s: another server is answering on it", addr)
-			}
-			os.Remove(path)
-		}
-		l, err := net.Listen("unix", path)
+		l, err := listenUnix(socketPath(u))
 		if err != nil {
-			return nil, fmt.Errorf("listen %s: %w", addr, err)
-		}
-		// Like buildkitd: root and the socket's group may connect.
-		if err := os.Chmod(path, 0o660); err != nil {
-			l.Close()
 			return nil, fmt.Errorf("listen %s: %w", addr, err)
 		}
 		return l, nil
@@ -63,33 +51,126 @@ func Listen(addr string, tlsConf *tls.Config) (net.Listener, error) {
 	return nil, fmt.Errorf("listen address %q: want unix:///path or tcp://host:port", addr)
 }
 
-// ServerTLS is buildkitd's TLS setup: a server certificate and key, and,
-// with a CA, mutual TLS requiring client certificates signed by it.
-func ServerTLS(certFile, keyFile, caFile string) (*tls.Config, error) {
-	if certFile == "" && keyFile == "" {
-		return nil, nil
+func socketPath(u *url.URL) string {
+	if u.Path == "" {
+		return u.Host + u.Opaque
 	}
-	if certFile == "" || keyFile == "" {
-		return nil, fmt.Errorf("TLS: both a certificate and a key are needed")
+	return u.Path
+}
+
+// listenUnix binds the socket in a private directory beside path, sets its
+// mode to 0660 (root and the socket's group, like buildkitd), and only then
+// links it at path: no client can connect while the mode is still the
+// umask's, and link fails rather than replace something that appeared at
+// path meanwhile.
+func listenUnix(path string) (net.Listener, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
 	}
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err := removeStaleSocket(path); err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(path), ".kiln-")
 	if err != nil {
-		return nil, fmt.Errorf("TLS key pair: %w", err)
+		return nil, err
 	}
-	conf := &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2"}}
-	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
-		if err != nil {
-			return nil, fmt.Errorf("TLS CA: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("TLS CA %s: no certificates found", caFile)
-		}
-		conf.ClientAuth = tls.RequireAndVerifyClientCert
-		conf.ClientCAs = pool
+	defer os.RemoveAll(tmp)
+	bind := filepath.Join(tmp, "s")
+	if len(bind) > maxSocketPath {
+		// The private directory would not fit in a socket address: bind in
+		// place. The mode is then the umask's until the chmod below.
+		bind = path
 	}
-	return conf, nil
+	l, err := net.Listen("unix", bind)
+	if err != nil {
+		return nil, err
+	}
+	ul := l.(*net.UnixListener)
+	ul.SetUnlinkOnClose(false) // socketListener removes path, and only its own
+	if err := os.Chmod(bind, 0o660); err != nil {
+		l.Close()
+		return nil, err
+	}
+	if bind != path {
+		if err := os.Link(bind, path); err != nil {
+			l.Close()
+			if errors.Is(err, fs.ErrExist) {
+				return nil, fmt.Errorf("%s appeared while the socket was being created; not replaced", path)
+			}
+			return nil, err
+		}
+	}
+	fi, err := os.Lstat(path)
+	if err != nil {
+		l.Close()
+		return nil, err
+	}
+	return &socketListener{UnixListener: ul, path: path, file: fi}, nil
+}
+
+// removeStaleSocket leaves path free for a new socket: nothing there, or a
+// socket file whose server is gone (connect says ECONNREFUSED). A live
+// socket, a regular file, a directory, a symlink, or a socket it cannot
+// probe is an error naming path.
+func removeStaleSocket(path string) error {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if fi.Mode().Type() != fs.ModeSocket {
+		return fmt.Errorf("%s exists and is %s, not a socket: remove it or choose another address", path, describeFile(fi))
+	}
+	c, err := net.DialTimeout("unix", path, time.Second)
+	if err == nil {
+		c.Close()
+		return fmt.Errorf("another server is answering on %s", path)
+	}
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		return fmt.Errorf("socket %s exists and cannot be probed (%w): not replaced", path, err)
+	}
+	again, err := os.Lstat(path)
+	if err != nil || !os.SameFile(fi, again) {
+		return fmt.Errorf("%s changed while it was being checked; not replaced", path)
+	}
+	if err := os.Remove(path); err != nil {
+		return fmt.Errorf("remove stale socket: %w", err)
+	}
+	return nil
+}
+
+func describeFile(fi fs.FileInfo) string {
+	switch t := fi.Mode().Type(); {
+	case t == 0:
+		return "a regular file"
+	case t&fs.ModeDir != 0:
+		return "a directory"
+	case t&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	default:
+		return "a special file (" + t.String() + ")"
+	}
+}
+
+// socketListener removes its socket file on Close, unless another server
+// has replaced it meanwhile.
+type socketListener struct {
+	*net.UnixListener
+	path string
+	file fs.FileInfo
+}
+
+// Addr is the socket's path, not the private one it was bound at.
+func (l *socketListener) Addr() net.Addr { return &net.UnixAddr{Name: l.path, Net: "unix"} }
+
+func (l *socketListener) Close() error {
+	err := l.UnixListener.Close()
+	if fi, serr := os.Lstat(l.path); serr == nil && os.SameFile(fi, l.file) {
+		os.Remove(l.path)
+	}
+	return err
 }
 
 // ChownSocket gives a unix socket address's group to gid, so members of
@@ -99,7 +180,7 @@ func ChownSocket(addr string, gid int) error {
 	if err != nil || u.Scheme != "unix" {
 		return fmt.Errorf("--group applies to unix:// addresses, not %q", addr)
 	}
-	if err := os.Chown(u.Path, 0, gid); err != nil {
+	if err := os.Chown(socketPath(u), 0, gid); err != nil {
 		return fmt.Errorf("socket group: %w", err)
 	}
 	return nil

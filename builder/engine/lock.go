@@ -61,24 +61,24 @@ func lockState(root string) (*stateLock, error) {
 	l := &stateLock{f: f}
 	if err := l.write(""); err != nil {
 		l.release()
-		return nil, err
+		return nil, fmt.Errorf("lock state directory: %w", err)
 	}
 	return l, nil
 }
 
 // write records who holds the lock, and the address it serves on if any.
+// Its errors are the *os.PathError of the failed call: they name the file
+// once (ENOSPC: "write /var/lib/kiln/kiln.lock: no space left on device").
 func (l *stateLock) write(addr string) error {
 	s := "pid=" + strconv.Itoa(os.Getpid()) + "\n"
 	if addr != "" {
 		s += "addr=" + addr + "\n"
 	}
 	if err := l.f.Truncate(0); err != nil {
-		return fmt.Errorf("write %s: %w", l.f.Name(), err)
+		return err
 	}
-	if _, err := l.f.WriteAt([]byte(s), 0); err != nil {
-		return fmt.Errorf("write %s: %w", l.f.Name(), err)
-	}
-	return nil
+	_, err := l.f.WriteAt([]byte(s), 0)
+	return err
 }
 
 func (l *stateLock) release() error {

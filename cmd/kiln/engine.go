@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -15,13 +16,7 @@ import (
 )
 
 func init() {
-	// BuildKit logs through logrus; a build's progress is what kiln users
-	// read, so only errors get through unless KILN_LOG_LEVEL says otherwise.
-	level := logrus.ErrorLevel
-	if l, err := logrus.ParseLevel(os.Getenv("KILN_LOG_LEVEL")); err == nil {
-		level = l
-	}
-	logrus.SetLevel(level)
+	setupLogging(logrus.StandardLogger(), os.Getenv("KILN_LOG_LEVEL"))
 
 	c := &command{
 		name:  "engine",
@@ -48,7 +43,8 @@ func runEngineServe(ctx context.Context, c *command, args []string) error {
 	tlsCert := fs.String("tlscert", "", "TLS certificate for tcp:// addresses")
 	tlsKey := fs.String("tlskey", "", "TLS key for tcp:// addresses")
 	tlsCA := fs.String("tlscacert", "", "CA that client certificates must be signed by (mutual TLS)")
-	ents := fs.StringArray("allow-insecure-entitlement", nil, `Entitlements builds may ask for (default "network.host" and "security.insecure")`)
+	insecureTCP := fs.Bool("insecure-tcp", false, "Serve a non-loopback tcp:// address without mutual TLS: anyone who can reach it can build as root on this host")
+	ents := fs.StringArray("allow-insecure-entitlement", nil, `Entitlement builds may ask for: "network.host", "security.insecure", "device" (default: buildkitd.toml's insecure-entitlements, else none)`)
 	group := fs.String("group", "", "Group (name or gid) that may use the unix sockets (default: root only)")
 	logLevel := fs.String("log-level", "", `BuildKit log level ("error" unless $KILN_LOG_LEVEL; "info", "debug")`)
 	if err := fs.Parse(args); err != nil {
@@ -57,6 +53,8 @@ func runEngineServe(ctx context.Context, c *command, args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("kiln engine serve: unexpected arguments %v", fs.Args())
 	}
+	// A daemon's stderr is its log.
+	logrus.SetOutput(os.Stderr)
 	if *logLevel != "" {
 		l, err := logrus.ParseLevel(*logLevel)
 		if err != nil {
@@ -64,10 +62,13 @@ func runEngineServe(ctx context.Context, c *command, args []string) error {
 		}
 		logrus.SetLevel(l)
 	}
-	for _, e := range *ents {
-		if e != "network.host" && e != "security.insecure" && e != "device" {
-			return fmt.Errorf("--allow-insecure-entitlement: unknown entitlement %q", e)
+	// As buildkitd: the flag, when given, replaces the config's list.
+	var allowed []string
+	if fs.Changed("allow-insecure-entitlement") {
+		if err := engine.CheckEntitlements(*ents); err != nil {
+			return fmt.Errorf("--allow-insecure-entitlement: %w", err)
 		}
+		allowed = *ents
 	}
 	gid := -1
 	if *group != "" {
@@ -77,43 +78,45 @@ func runEngineServe(ctx context.Context, c *command, args []string) error {
 		}
 		gid = g
 	}
+	warnings, err := engine.CheckServeSecurity(*addrs, engine.TLSFiles{Cert: *tlsCert, Key: *tlsKey, CA: *tlsCA}, *insecureTCP)
+	if err != nil {
+		return err
+	}
 	tlsConf, err := engine.ServerTLS(*tlsCert, *tlsKey, *tlsCA)
 	if err != nil {
 		return err
 	}
 
-	e, err := engine.Start(ctx, engine.Options{Root: *root, ConfigFile: *config, Entitlements: *ents})
+	// Listen before starting the engine: a bad address fails at once,
+	// without touching the state directory.
+	listeners, shown, err := listenAll(*addrs, tlsConf, gid)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, l := range listeners {
+			l.Close()
+		}
+	}()
+	for _, w := range warnings {
+		fmt.Fprintf(os.Stderr, "WARNING: %s\n", w)
+	}
+
+	e, err := engine.Start(ctx, engine.Options{Root: *root, ConfigFile: *config, Entitlements: allowed, Daemon: true})
 	if err != nil {
 		return err
 	}
 	defer e.Close()
-
-	var listeners []net.Listener
-	for _, a := range *addrs {
-		l, err := engine.Listen(a, tlsConf)
-		if err != nil {
-			for _, l := range listeners {
-				l.Close()
-			}
-			return err
-		}
-		listeners = append(listeners, l)
-		if gid >= 0 && strings.HasPrefix(a, "unix://") {
-			if err := engine.ChownSocket(a, gid); err != nil {
-				return err
-			}
-		}
-	}
 	// Advertise the first local address: that is where other kiln
 	// processes on this machine connect when they find the state busy.
-	if err := e.Advertise(advertised(*addrs)); err != nil {
+	if err := e.Advertise(advertised(shown)); err != nil {
 		return err
 	}
 	errc := make(chan error, len(listeners))
 	for _, l := range listeners {
 		go func() { errc <- e.Serve(l) }()
 	}
-	fmt.Fprintf(os.Stderr, "kiln engine serving %s on %s\n", e.Root(), strings.Join(*addrs, ", "))
+	fmt.Fprintf(os.Stderr, "kiln engine serving %s on %s (insecure entitlements allowed: %s)\n", e.Root(), strings.Join(shown, ", "), describeEntitlements(e.Entitlements()))
 
 	select {
 	case <-ctx.Done():
@@ -125,6 +128,60 @@ func runEngineServe(ctx context.Context, c *command, args []string) error {
 		err = errors.Join(err, cerr)
 	}
 	return err
+}
+
+// listenAll opens every address, or none: on an error the ones opened are
+// closed. shown are the addresses as clients dial them (a tcp port 0
+// resolved to the port the system chose).
+func listenAll(addrs []string, tlsConf *tls.Config, gid int) (ls []net.Listener, shown []string, err error) {
+	defer func() {
+		if err != nil {
+			for _, l := range ls {
+				l.Close()
+			}
+			ls = nil
+		}
+	}()
+	for _, a := range addrs {
+		l, err := engine.Listen(a, tlsConf)
+		if err != nil {
+			return ls, nil, err
+		}
+		ls = append(ls, l)
+		if strings.HasPrefix(a, "tcp://") {
+			a = "tcp://" + l.Addr().String()
+		}
+		shown = append(shown, a)
+		if gid >= 0 && strings.HasPrefix(a, "unix://") {
+			if err := engine.ChownSocket(a, gid); err != nil {
+				return ls, nil, err
+			}
+		}
+	}
+	return ls, shown, nil
+}
+
+func describeEntitlements(ents []string) string {
+	if len(ents) == 0 {
+		return "none"
+	}
+	return strings.Join(ents, ", ")
+}
+
+// setupLogging routes BuildKit's logrus output. A build's progress is what
+// kiln users read: by default errors only, and, while the embedded engine
+// runs, into its state directory's engine.log rather than the terminal
+// (they are BuildKit's internal conditions; a failure that matters is the
+// solve's error). KILN_LOG_LEVEL=LEVEL prints that level and up on stderr.
+// `kiln engine serve` logs to stderr, a daemon's log.
+func setupLogging(l *logrus.Logger, envLevel string) {
+	if lv, err := logrus.ParseLevel(envLevel); err == nil && envLevel != "" {
+		l.SetLevel(lv)
+		l.SetOutput(os.Stderr)
+		return
+	}
+	l.SetLevel(logrus.ErrorLevel)
+	l.SetOutput(engine.LogWriter(os.Stderr))
 }
 
 // advertised prefers a unix socket: it works without TLS settings.
