@@ -30,7 +30,7 @@ func overrideOrder(overrides map[string]Override) []string {
 // AddOverrides applies the --set overrides of one target.
 func (t *Target) AddOverrides(overrides map[string]Override) error {
 	secretOverrides := map[string]Override{}
-	var secretIDs []string
+	var secretIDs, grantedSecrets []string
 	for _, key := range overrideOrder(overrides) {
 		o := overrides[key]
 		value := o.Value
@@ -87,6 +87,7 @@ func (t *Target) AddOverrides(overrides map[string]Override) error {
 			} else {
 				t.CacheFrom = cacheFrom
 			}
+			t.grants.cacheFrom(t.CacheFrom)
 		case "cache-to":
 			cacheTo, err := buildflags.ParseCacheEntry(o.ArrValue)
 			if err != nil {
@@ -97,6 +98,7 @@ func (t *Target) AddOverrides(overrides map[string]Override) error {
 			} else {
 				t.CacheTo = cacheTo
 			}
+			t.grants.cacheTo(t.CacheTo)
 		case "target":
 			t.Target = &value
 		case "call":
@@ -119,6 +121,9 @@ func (t *Target) AddOverrides(overrides map[string]Override) error {
 			} else {
 				t.Secrets = secrets
 			}
+			for _, s := range secrets {
+				grantedSecrets = append(grantedSecrets, s.ID)
+			}
 		case "ssh":
 			ssh, err := parseArrValue[buildflags.SSH](o.ArrValue)
 			if err != nil {
@@ -129,6 +134,7 @@ func (t *Target) AddOverrides(overrides map[string]Override) error {
 			} else {
 				t.SSH = ssh
 			}
+			t.grants.ssh(t.SSH)
 		case "platform":
 			t.Platforms = appendOrReplace(t.Platforms, o)
 		case "output":
@@ -141,11 +147,13 @@ func (t *Target) AddOverrides(overrides map[string]Override) error {
 			} else {
 				t.Outputs = outputs
 			}
+			t.grants.outputs(t.Outputs)
 		case "entitlement", "entitlements":
 			if o.Clear {
 				t.Entitlements = nil
 			}
 			t.Entitlements = append(t.Entitlements, o.ArrValue...)
+			t.grants.entitlements(o.ArrValue)
 		case "annotation", "annotations":
 			if o.Clear {
 				t.Annotations = nil
@@ -220,6 +228,7 @@ func (t *Target) AddOverrides(overrides map[string]Override) error {
 			return err
 		}
 	}
+	t.grants.secrets(t.Secrets, append(grantedSecrets, secretIDs...))
 	return nil
 }
 

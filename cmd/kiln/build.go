@@ -34,7 +34,7 @@ func buildDefinition(ctx context.Context, o *bakeOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := plan.CheckEntitlements(o.allow); err != nil {
+	if err := checkEntitlements(ctx, plan, o); err != nil {
 		return err
 	}
 	reqs, err := translatePlan(plan)
