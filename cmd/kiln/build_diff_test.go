@@ -48,7 +48,7 @@ func TestBuildMatchesBuildx(t *testing.T) {
 	}
 	client := &kilnEnv{root: t.TempDir(), builder: "unix://" + sock}
 	kiln := func(dir string, args ...string) (string, int) {
-		cmd := client.command(t.Context(), dir, append([]string{"bake", "--builder", client.builder}, args...)...)
+		cmd := client.command(t.Context(), dir, append([]string{"bake", "--builder", client.builder, "--allow=fs.read=" + demoBaseDir}, args...)...)
 		var out bytes.Buffer
 		cmd.Stdout = &out
 		cmd.Stderr = os.Stderr
