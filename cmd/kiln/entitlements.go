@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"os"
 
 	"github.com/containerd/console"
@@ -14,6 +15,12 @@ import (
 // asked [y/N], anything else fails. It is a client-side check, so it holds
 // for the embedded engine and every remote node alike.
 func checkEntitlements(ctx context.Context, plan *bake.Plan, o *bakeOptions) error {
+	_, ttyErr := console.ConsoleFromFile(os.Stdin)
+	return promptEntitlements(ctx, plan, o, os.Stderr, os.Args, ttyErr == nil)
+}
+
+// promptEntitlements is checkEntitlements with its terminal made explicit.
+func promptEntitlements(ctx context.Context, plan *bake.Plan, o *bakeOptions, out io.Writer, args []string, terminal bool) error {
 	granted, err := bake.ParseAllow(o.allow)
 	if err != nil {
 		return err
@@ -28,13 +35,12 @@ func checkEntitlements(ctx context.Context, plan *bake.Plan, o *bakeOptions) err
 	if err != nil {
 		return err
 	}
-	_, ttyErr := console.ConsoleFromFile(os.Stdin)
 	return need.Prompt(ctx, bake.PromptOptions{
-		Out:         os.Stderr,
+		Out:         out,
 		Stdin:       os.Stdin,
-		Terminal:    ttyErr == nil,
+		Terminal:    terminal,
 		Interactive: o.progress != "rawjson",
-		Args:        os.Args,
+		Args:        args,
 		LookupEnv:   os.LookupEnv,
 	})
 }
