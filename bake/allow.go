@@ -7,27 +7,73 @@ import (
 	"github.com/tonistiigi/go-csvvalue"
 )
 
-// checkAllow rejects --allow values buildx does not know.
-func checkAllow(in []string) error {
-	for _, e := range in {
-		switch e {
-		case "network.host", "security.insecure", "ssh", "buildx.local.delete":
+// Entitlements is what --allow grants, or what a plan still needs beyond
+// it, in buildx's EntitlementConf terms.
+type Entitlements struct {
+	NetworkHost       bool
+	SecurityInsecure  bool
+	AllDevices        bool
+	Devices           []string // device names, in the order first seen
+	FSRead            []string
+	FSWrite           []string
+	SSH               bool // forwarding the default agent socket
+	LocalOutputDelete bool
+}
+
+// ParseAllow reads --allow values as buildx ParseEntitlements does:
+// fs=PATH grants both fs.read and fs.write, PATH may be "*".
+func ParseAllow(in []string) (Entitlements, error) {
+	var e Entitlements
+	for _, v := range in {
+		switch v {
+		case "network.host":
+			e.NetworkHost = true
+			continue
+		case "security.insecure":
+			e.SecurityInsecure = true
+			continue
+		case "ssh":
+			e.SSH = true
+			continue
+		case "buildx.local.delete":
+			e.LocalOutputDelete = true
 			continue
 		}
-		k, v, _ := strings.Cut(e, "=")
+		k, val, _ := strings.Cut(v, "=")
 		switch k {
 		case "device":
-			if v != "" {
-				if _, err := csvvalue.Fields(v, nil); err != nil {
-					return errors.Wrapf(err, "failed to parse device entitlement %q", v)
-				}
+			if val == "" {
+				e.AllDevices = true
+				continue
 			}
-		case "fs.read", "fs.write", "fs", "image.push", "image.load", "image":
+			fields, err := csvvalue.Fields(val, nil)
+			if err != nil {
+				return Entitlements{}, errors.Wrapf(err, "failed to parse device entitlement %q", val)
+			}
+			e.addDevice(fields[0])
+		case "fs.read":
+			e.FSRead = append(e.FSRead, val)
+		case "fs.write":
+			e.FSWrite = append(e.FSWrite, val)
+		case "fs":
+			e.FSRead = append(e.FSRead, val)
+			e.FSWrite = append(e.FSWrite, val)
+		case "image.push", "image.load", "image":
+			// buildx parses these and checks nothing with them
 		case "buildx.local.delete":
-			return errors.Errorf("%s does not accept a value", k)
+			return e, errors.Errorf("%s does not accept a value", k)
 		default:
-			return errors.Errorf("unknown entitlement key %q", k)
+			return e, errors.Errorf("unknown entitlement key %q", k)
 		}
 	}
-	return nil
+	return e, nil
+}
+
+func (e *Entitlements) addDevice(d string) {
+	for _, have := range e.Devices {
+		if have == d {
+			return
+		}
+	}
+	e.Devices = append(e.Devices, d)
 }

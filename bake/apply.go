@@ -31,7 +31,7 @@ func overrideOrder(overrides map[string]Override) []string {
 // what each key does). secret.ID values apply last, in ID order.
 func (t *Target) AddOverrides(overrides map[string]Override) error {
 	secretOverrides := map[string]Override{}
-	var secretIDs []string
+	var secretIDs, grantedSecrets []string
 	for _, key := range overrideOrder(overrides) {
 		o := overrides[key]
 		k, name, hasName := strings.Cut(key, ".")
@@ -57,6 +57,7 @@ func (t *Target) AddOverrides(overrides map[string]Override) error {
 		if err := spec.apply(t, name, o); err != nil {
 			return err
 		}
+		grantedSecrets = t.recordGrants(k, o, grantedSecrets)
 	}
 	slices.Sort(secretIDs)
 	for _, id := range secretIDs {
@@ -64,7 +65,32 @@ func (t *Target) AddOverrides(overrides map[string]Override) error {
 			return err
 		}
 	}
+	t.grants.secrets(t.Secrets, append(grantedSecrets, secretIDs...))
 	return nil
+}
+
+// recordGrants notes the paths a --set value names, which the filesystem
+// entitlement check grants as buildx does (the user typed them); it returns
+// secrets with the ids of secrets a secret=spec value declares.
+func (t *Target) recordGrants(key string, o Override, secrets []string) []string {
+	switch key {
+	case "cache-from":
+		t.grants.cacheFrom(t.CacheFrom)
+	case "cache-to":
+		t.grants.cacheTo(t.CacheTo)
+	case "ssh":
+		t.grants.ssh(t.SSH)
+	case "output":
+		t.grants.outputs(t.Outputs)
+	case "entitlement":
+		t.grants.entitlements(o.ArrValue)
+	case "secret":
+		parsed, _ := parseArrValue[buildflags.Secret](o.ArrValue) // applied already: it parses
+		for _, s := range parsed {
+			secrets = append(secrets, s.ID)
+		}
+	}
+	return secrets
 }
 
 // updateSecret changes the source of a secret the target already declares.

@@ -77,6 +77,10 @@ type Target struct {
 	// Where relative paths are resolved from when
 	// BUILDX_BAKE_FILE_RELATIVE_PATHS is on (see relpaths.go).
 	paths pathBases
+
+	// grants are the privileges --set asked for on the command line,
+	// which buildx grants without --allow (see entitlements.go).
+	grants overrideGrants
 }
 
 // Linked reports whether the target is in a Plan only because another

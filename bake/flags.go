@@ -43,7 +43,7 @@ func FlagOverrides(o LoadOptions) ([]string, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	if err := checkAllow(o.Allow); err != nil {
+	if _, err := ParseAllow(o.Allow); err != nil {
 		return nil, false, err
 	}
 	return append(overrides, policies...), disable, nil

@@ -37,7 +37,7 @@ func buildDefinition(ctx context.Context, o *bakeOptions) error {
 		return err
 	}
 	loadEnd := time.Now()
-	if err := plan.CheckEntitlements(o.allow); err != nil {
+	if err := checkEntitlements(ctx, plan, o); err != nil {
 		return err
 	}
 	reqs, err := translatePlan(plan)

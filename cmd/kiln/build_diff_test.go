@@ -52,7 +52,7 @@ func TestBuildMatchesBuildx(t *testing.T) {
 	// buildx/.buildNodeID beside it) in the named contexts' shared keys.
 	client := &kilnEnv{root: t.TempDir(), builder: "unix://" + sock, env: []string{"DOCKER_CONFIG=" + cfg, "BUILDX_METADATA_WARNINGS=1"}}
 	kiln := func(dir string, args ...string) (string, int) {
-		cmd := client.command(t.Context(), dir, append([]string{"bake", "--builder", client.builder}, args...)...)
+		cmd := client.command(t.Context(), dir, append([]string{"bake", "--builder", client.builder, "--allow=fs.read=" + demoBaseDir}, args...)...)
 		var out bytes.Buffer
 		cmd.Stdout = &out
 		cmd.Stderr = os.Stderr

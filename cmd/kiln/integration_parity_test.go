@@ -52,7 +52,7 @@ func TestIntegrationBuildxParity(t *testing.T) {
 
 	// kiln, embedded.
 	kDist, kMeta := t.TempDir(), filepath.Join(t.TempDir(), "metadata.json")
-	e.with("DIST="+kDist).bake(t, root, "--metadata-file", kMeta).mustSucceed(t)
+	e.with("DIST="+kDist).bake(t, root, "--allow=fs.write="+kDist, "--metadata-file", kMeta).mustSucceed(t)
 
 	for _, name := range []string{"base.oci.tar", "api.oci.tar", "tools.oci"} {
 		t.Run(name, func(t *testing.T) {

@@ -74,6 +74,9 @@ func atExit(f func()) {
 }
 
 // repoRoot is the module root (the tests run in cmd/kiln).
+// demoBaseDir is the context baseTarget names (tests run in cmd/kiln).
+var demoBaseDir, _ = filepath.Abs(filepath.Join("..", "..", "testdata", "demo", "base"))
+
 func repoRoot(t testing.TB) string {
 	t.Helper()
 	wd, err := os.Getwd()
@@ -279,9 +282,11 @@ func (e *kilnEnv) command(ctx context.Context, dir string, args ...string) *exec
 	return cmd
 }
 
-// bakeArgs prefixes args with bake, plain progress and this env's builder.
+// bakeArgs prefixes args with bake, plain progress and this env's builder,
+// and grants reading the busybox context of baseTarget, which lies outside
+// the test's working directory.
 func (e *kilnEnv) bakeArgs(args ...string) []string {
-	a := []string{"bake", "--progress=plain"}
+	a := []string{"bake", "--progress=plain", "--allow=fs.read=" + demoBaseDir}
 	if e.builder != "" {
 		a = append(a, "--builder", e.builder)
 	}

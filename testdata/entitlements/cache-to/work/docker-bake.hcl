@@ -1,0 +1,3 @@
+target "default" {
+  cache-to = ["type=local,dest=../outside/cache"]
+}

@@ -1,0 +1,3 @@
+target "default" {
+  dockerfile = "../outside/Dockerfile"
+}

@@ -1,0 +1,3 @@
+target "default" {
+  output = ["type=oci,tar=false,dest=../outside/oci"]
+}

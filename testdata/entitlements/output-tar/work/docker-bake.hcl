@@ -1,0 +1,3 @@
+target "default" {
+  output = ["type=tar,dest=../outside/out.tar"]
+}

@@ -1,0 +1,4 @@
+target "default" {
+  context = "../outside"
+  entitlements = ["network.host", "security.insecure"]
+}

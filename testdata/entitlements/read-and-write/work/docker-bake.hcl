@@ -1,0 +1,4 @@
+target "default" {
+  context = "../outside"
+  output = ["type=local,dest=../outside"]
+}
