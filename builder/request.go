@@ -42,6 +42,8 @@ type Request struct {
 	// Secrets and SSH are exposed to the build through the session.
 	Secrets []*buildflags.Secret
 	SSH     []*buildflags.SSH
+	// Policy is the target's Rego build policy setup (policy.go).
+	Policy *PolicySpec
 	// Call is the subrequest (outline, targets, lint) instead of a build.
 	Call *buildflags.CallFunc
 }

@@ -30,6 +30,12 @@ func (s *nodeSolver) Solve(ctx context.Context, r *Request, step *Step) (map[str
 	if err != nil {
 		return nil, err
 	}
+	unpolicy, err := r.attachPolicy(ctx, s.node.Client(), &so)
+	if err != nil {
+		release(err)
+		return nil, err
+	}
+	defer unpolicy()
 	req := gateway.SolveRequest{Frontend: so.Frontend, FrontendOpt: maps.Clone(so.FrontendAttrs)}
 	if err := useDeps(ctx, &req, r, step.Inputs()); err != nil {
 		release(err)

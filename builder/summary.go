@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/moby/buildkit/sourcepolicy/policysession"
 )
 
 // PrintSummary writes one line per target (status and what it produced),
@@ -40,7 +42,9 @@ func PrintSummary(w io.Writer, rep *Report, node string) {
 			continue
 		}
 		if o.Status == Failed {
-			fmt.Fprintf(w, "\nERROR: target %s: %v\n", o.Target, o.Err)
+			fmt.Fprintln(w)
+			printDenyMessages(w, o.Err)
+			fmt.Fprintf(w, "ERROR: target %s: %v\n", o.Target, o.Err)
 			if step, log := rep.FailedStep(o.Target); step != "" {
 				fmt.Fprintf(w, "  failing step: %s\n", step)
 				for _, l := range log {
@@ -97,4 +101,14 @@ func pushes(rep *Report, target string) bool {
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
 	return s
+}
+
+// printDenyMessages prints the messages of the policy that denied a source,
+// as buildx does before its error ("Policy: ...").
+func printDenyMessages(w io.Writer, err error) {
+	for _, m := range policysession.DenyMessages(err) {
+		if m.GetMessage() != "" {
+			fmt.Fprintf(w, "Policy: %s\n", m.GetMessage())
+		}
+	}
 }

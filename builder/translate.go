@@ -54,7 +54,7 @@ func Translate(name string, t *bake.Target, o Options) (*Request, error) {
 	}
 	steps := []func(*Request, *bake.Target, Options) error{
 		translateInputs, translateArgs, translateOptions, translateResources, translateAttests,
-		translateOutputs, translateCache, translateSession,
+		translateOutputs, translateCache, translateSession, translatePolicy,
 	}
 	for _, step := range steps {
 		if err := step(r, t, o); err != nil {

@@ -1,0 +1,214 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// TestIntegrationPolicyParity runs the same bake files with Rego build
+// policies through buildx v0.38.2 (driver remote) and kiln, both on one
+// `kiln engine serve`, and requires the same pass or fail, the same error
+// line and the same "Policy:" lines for each case.
+func TestIntegrationPolicyParity(t *testing.T) {
+	requireIntegration(t)
+	buildx := findBuildx()
+	if buildx == "" {
+		t.Skip("needs buildx v0.38.2 (go install github.com/docker/buildx/cmd/buildx@v0.38.2, or KILN_TEST_BUILDX)")
+	}
+	gitURL := serveGitRepo(t)
+	state := freshEngine(t)
+	sock := filepath.Join(t.TempDir(), "kiln.sock")
+	srv := state.start(t, "/", "engine", "serve", "--addr", "unix://"+sock)
+	waitForSocket(t, srv, sock)
+	cfg := t.TempDir()
+	run := func(dir string, name string, args ...string) (string, int) {
+		cmd := exec.Command(name, args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "BUILDX_CONFIG="+cfg, "KILN_ROOT="+filepath.Join(cfg, "kiln"))
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if err != nil && !errors.As(err, &ee) {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return string(out), cmd.ProcessState.ExitCode()
+	}
+	if out, code := run("/", buildx, "create", "--name", "kilnpolicy", "--driver", "remote", "unix://"+sock); code != 0 {
+		t.Fatalf("buildx create: %s", out)
+	}
+
+	allowLocal := `package docker
+
+default allow := false
+
+allow if input.local
+allow if {
+  input.git
+  not startswith(input.git.remote, "git://127.0.0.1:")
+}
+
+deny_msg contains msg if {
+  input.git
+  startswith(input.git.remote, "git://127.0.0.1:")
+  msg := sprintf("git source %s is not approved", [input.git.remote])
+}
+
+decision := {"allow": allow, "deny_msg": deny_msg}
+`
+	needLabel := `package docker
+
+default allow := false
+
+allow if input.env.labels["com.example.approved"] == "1"
+
+deny_msg contains "label com.example.approved=1 is required" if not allow
+
+decision := {"allow": allow, "deny_msg": deny_msg}
+`
+	cases := []struct {
+		name     string
+		files    map[string]string
+		targets  string
+		args     []string
+		wantFail bool
+		// wantMsg is a part of buildx's error or Policy: lines the case
+		// must show, so that a comparison of nothing cannot pass.
+		wantMsg string
+	}{
+		{name: "allow", files: map[string]string{"Dockerfile.rego": allowLocal}, targets: `output = ["type=cacheonly"]`},
+		{name: "deny-git", files: map[string]string{"Dockerfile.rego": allowLocal, "Dockerfile": "FROM scratch\nADD " + gitURL + " /src\n"},
+			targets: `output = ["type=cacheonly"]`, wantFail: true, wantMsg: "Policy: git source git://127.0.0.1:"},
+		{name: "extra-policy-deny", files: map[string]string{"extra.rego": needLabel},
+			targets: `policy = [{ filename = "extra.rego" }]
+  output = ["type=cacheonly"]`, wantFail: true, wantMsg: "Policy: label com.example.approved=1 is required"},
+		{name: "extra-policy-allow", files: map[string]string{"extra.rego": needLabel},
+			targets: `policy = [{ filename = "extra.rego", strict = true }]
+  labels = { "com.example.approved" = "1" }
+  output = ["type=cacheonly"]`},
+		{name: "strict-flag", files: map[string]string{"Dockerfile.rego": needLabel},
+			targets: `output = ["type=cacheonly"]`, args: []string{"--policy", "strict=true"}, wantFail: true, wantMsg: "not allowed by policy"},
+		{name: "disabled", files: map[string]string{"Dockerfile.rego": needLabel},
+			targets: `policy = [{ disabled = true }]
+  output = ["type=cacheonly"]`},
+		{name: "disabled-flag", files: map[string]string{"extra.rego": needLabel},
+			targets: `policy = [{ filename = "extra.rego" }]
+  output = ["type=cacheonly"]`, args: []string{"--policy", "disabled=true"}},
+		{name: "reset", files: map[string]string{"Dockerfile.rego": needLabel, "extra.rego": allowLocal},
+			targets: `policy = [{ filename = "extra.rego", reset = true }]
+  output = ["type=cacheonly"]`},
+		{name: "missing-file", files: map[string]string{},
+			targets: `policy = [{ filename = "nope.rego" }]
+  output = ["type=cacheonly"]`, wantFail: true, wantMsg: "policy file nope.rego not found"},
+		{name: "syntax-error", files: map[string]string{"Dockerfile.rego": "package docker\n\nallow if {\n  input.local ==\n}\n"},
+			targets: `output = ["type=cacheonly"]`, wantFail: true, wantMsg: "Dockerfile.rego:5"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			files := map[string]string{
+				"Dockerfile":      "FROM scratch\nCOPY foo /foo\n",
+				"foo":             nonce(),
+				"docker-bake.hcl": "target \"default\" {\n  " + c.targets + "\n}\n",
+			}
+			for k, v := range c.files {
+				files[k] = v
+			}
+			writeFiles(t, dir, files)
+			bxOut, bxCode := run(dir, buildx, append([]string{"bake", "--builder", "kilnpolicy", "--progress=plain"}, c.args...)...)
+			kOut, kCode := run(dir, kilnBin, append([]string{"bake", "--builder", "unix://" + sock, "--progress=plain"}, c.args...)...)
+			if (bxCode != 0) != c.wantFail {
+				t.Fatalf("buildx exit %d, want failure %v:\n%s", bxCode, c.wantFail, tail(bxOut, 30))
+			}
+			if (kCode != 0) != (bxCode != 0) {
+				t.Fatalf("buildx exit %d, kiln exit %d\nbuildx:\n%s\nkiln:\n%s", bxCode, kCode, tail(bxOut, 20), tail(kOut, 20))
+			}
+			if c.wantMsg != "" && (!strings.Contains(bxOut, c.wantMsg) || !strings.Contains(kOut, c.wantMsg)) {
+				t.Errorf("want %q in both outputs\nbuildx:\n%s\nkiln:\n%s", c.wantMsg, tail(bxOut, 15), tail(kOut, 15))
+			}
+			if want, got := policyLines(bxOut), policyLines(kOut); !slices.Equal(want, got) {
+				t.Errorf("Policy: lines differ\nbuildx: %q\nkiln:   %q", want, got)
+			}
+			if bxCode != 0 {
+				msg := lastErrorLine(bxOut)
+				if msg == "" {
+					t.Fatalf("buildx printed no ERROR line:\n%s", tail(bxOut, 20))
+				}
+				if !strings.Contains(kOut, msg) {
+					t.Errorf("kiln's output lacks buildx's error %q:\n%s", msg, tail(kOut, 20))
+				}
+			}
+		})
+	}
+}
+
+var errorLineRe = regexp.MustCompile(`(?m)^ERROR: (.*)$`)
+
+// lastErrorLine is buildx's final error message, without "ERROR: ".
+func lastErrorLine(out string) string {
+	m := errorLineRe.FindAllStringSubmatch(out, -1)
+	if len(m) == 0 {
+		return ""
+	}
+	return strings.TrimPrefix(m[len(m)-1][1], "target default: ")
+}
+
+// policyLines are the "Policy: ..." lines printed for denied sources.
+func policyLines(out string) []string {
+	var l []string
+	for _, s := range strings.Split(out, "\n") {
+		if strings.HasPrefix(s, "Policy: ") {
+			l = append(l, s)
+		}
+	}
+	slices.Sort(l)
+	return slices.Compact(l)
+}
+
+// serveGitRepo serves a one-commit repository with `git daemon` on
+// 127.0.0.1 and returns its URL (branch main).
+func serveGitRepo(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("needs git")
+	}
+	base := t.TempDir()
+	repo := filepath.Join(base, "repo.git")
+	work := t.TempDir()
+	writeFiles(t, work, map[string]string{"hello": "hello from git\n"})
+	git := func(dir string, args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=kiln", "GIT_AUTHOR_EMAIL=kiln@example.com", "GIT_COMMITTER_NAME=kiln", "GIT_COMMITTER_EMAIL=kiln@example.com")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	git(work, "init", "-q", "-b", "main")
+	git(work, "add", ".")
+	git(work, "commit", "-q", "-m", "init")
+	git(base, "clone", "-q", "--bare", work, repo)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	d := exec.Command("git", "daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1", fmt.Sprintf("--port=%d", port), "--base-path="+base, base)
+	// git daemon forks a child per connection: its own process group is
+	// ended as a whole.
+	d.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Kill(-d.Process.Pid, syscall.SIGKILL); d.Wait() })
+	return fmt.Sprintf("git://127.0.0.1:%d/repo.git#main", port)
+}
