@@ -8,6 +8,7 @@
 #   bench/memory.sh [N ...]              (default: 100 300 600)
 #   JOBS=8 bench/memory.sh 300           (kiln -j 8; default: no -j)
 #   BUILDKITD=/tmp/buildkitd bench/memory.sh
+#   ONLY=buildx BUILDKITD=/tmp/buildkitd bench/memory.sh 300   (skip kiln)
 #
 # buildkitd for the comparison: `go build -o /tmp/buildkitd
 # github.com/moby/buildkit/cmd/buildkitd` (v0.34.2) in a scratch module; it
@@ -91,7 +92,8 @@ buildx_run() {
 
 printf '%-8s %8s %9s %10s %11s\n' targets kiln_s kiln_MiB buildx_s buildx_MiB
 for n in "${sizes[@]}"; do
-  read -r kt km < <(kiln_run "$n")
+  kt=- km=0
+  [ "${ONLY:-}" = buildx ] || read -r kt km < <(kiln_run "$n")
   bt=- bm=-
   if [ -n "$BUILDKITD" ]; then
     read -r bt bmk < <(buildx_run "$n")
