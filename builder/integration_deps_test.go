@@ -17,7 +17,7 @@ func TestIntegrationTargetContext(t *testing.T) {
 	rep := build(t, dir, plan(t, `{"target":{
 		"base": {"dockerfile":"base.Dockerfile","platforms":["linux/amd64","linux/arm64"],"output":[{"type":"cacheonly"}]},
 		"app": {"dockerfile":"app.Dockerfile","platforms":["linux/amd64","linux/arm64"],"contexts":{"base":"target:base"},"output":[{"type":"local","dest":"out"}]}
-	}}`), Execution{Mode: FailFast, Parallel: 1})
+	}}`), Execution{Mode: FailFast, Parallel: 1, ParallelSet: true})
 	mustSucceed(t, rep)
 	for _, p := range []string{"linux_amd64", "linux_arm64"} {
 		if got := readFile(t, filepath.Join(dir, "out", p, "marker")); got != "built-by-base\n" {

@@ -2,6 +2,7 @@ package builder
 
 import (
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -23,9 +24,30 @@ const (
 // Execution is how the targets of one run are scheduled.
 type Execution struct {
 	Mode string
-	// Parallel bounds how many targets solve at once; 0 is no bound.
-	Parallel int
+	// Parallel bounds how many targets solve (and, apart, export) at once;
+	// 0 is no bound. It counts only when ParallelSet; otherwise the run
+	// takes DefaultParallel().
+	Parallel    int
+	ParallelSet bool
 }
+
+// limit is the bound the run takes: the user's --jobs parallel=N (0 for
+// none, as buildx), else DefaultParallel.
+func (e Execution) limit() int {
+	if e.ParallelSet {
+		return e.Parallel
+	}
+	return DefaultParallel()
+}
+
+// DefaultParallel is how many targets solve at once when --jobs gives no
+// parallel=N: 4 per CPU, at least 16. buildx bake starts every target at
+// once and leaves the bound to BuildKit's worker (max-parallelism, unbounded
+// by default); that holds every target's session and export buffers at
+// once, about 8 MB a target with tar outputs. Solving waits on runc and
+// the disk more than on a CPU, so a few targets per CPU keep the machine
+// busy (docs/evaluation.md, "Memory", has the measurements).
+func DefaultParallel() int { return max(16, 4*runtime.NumCPU()) }
 
 // ParseJobs reads the --jobs value: "N" or "mode[,parallel=N]", exactly as
 // buildx v0.38's parseBakeJobs.
@@ -67,7 +89,7 @@ func ParseJobs(value string) (Execution, error) {
 			if err != nil || n < 0 {
 				return ex, fmt.Errorf("invalid jobs parallel value %q: must be a non-negative integer", val)
 			}
-			ex.Parallel = n
+			ex.Parallel, ex.ParallelSet = n, true
 		default:
 			return ex, fmt.Errorf("unknown jobs option %q", key)
 		}

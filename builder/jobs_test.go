@@ -10,11 +10,11 @@ func TestParseJobs(t *testing.T) {
 	}{
 		{"", Execution{Mode: FailFast}, false},
 		{"fail-fast", Execution{Mode: FailFast}, false},
-		{"4", Execution{Mode: FailFast, Parallel: 4}, false},
-		{"0", Execution{Mode: FailFast}, false},
+		{"4", Execution{Mode: FailFast, Parallel: 4, ParallelSet: true}, false},
+		{"0", Execution{Mode: FailFast, ParallelSet: true}, false}, // an explicit 0: no bound, as buildx
 		{"defer-error", Execution{Mode: DeferError}, false},
-		{"defer-output,parallel=2", Execution{Mode: DeferOutput, Parallel: 2}, false},
-		{"parallel=3,mode=defer-error", Execution{Mode: DeferError, Parallel: 3}, false},
+		{"defer-output,parallel=2", Execution{Mode: DeferOutput, Parallel: 2, ParallelSet: true}, false},
+		{"parallel=3,mode=defer-error", Execution{Mode: DeferError, Parallel: 3, ParallelSet: true}, false},
 		{" MODE = defer-error ", Execution{Mode: DeferError}, false},
 		{"-1", Execution{}, true},
 		{"parallel=x", Execution{}, true},

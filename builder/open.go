@@ -11,6 +11,8 @@ import (
 
 	"github.com/kiln-build/kiln/builder/engine"
 	"github.com/moby/buildkit/client"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/keepalive"
 
 	// Schemes BuildKit's client reaches through a helper command.
 	_ "github.com/moby/buildkit/client/connhelper/dockercontainer"
@@ -166,7 +168,7 @@ func clientOptions(spec string, opts OpenOptions) (string, []client.ClientOpt, e
 		u.RawQuery = ""
 		spec = u.String()
 	}
-	var copts []client.ClientOpt
+	copts := []client.ClientOpt{client.WithGRPCDialOption(grpc.WithKeepaliveParams(nodeKeepalive))}
 	sn := opts.ServerName
 	if sn == "" {
 		sn = u.Hostname()
@@ -186,6 +188,15 @@ func clientOptions(spec string, opts OpenOptions) (string, []client.ClientOpt, e
 	}
 	return spec, copts, nil
 }
+
+// nodeKeepalive has gRPC ping a connection with solves on it after 6
+// minutes without a byte from the node, and drop it when the ping goes 30 s
+// unanswered: a TCP peer that vanished is found even with no call under
+// way. Not more often: grpc-go servers, buildkitd's included, allow one
+// ping per 5 minutes by default and close the connection (GOAWAY
+// too_many_pings) on the third early one. A frozen node is found sooner
+// by Run's liveness probe (watchdog).
+var nodeKeepalive = keepalive.ClientParameters{Time: 6 * time.Minute, Timeout: 30 * time.Second}
 
 // ping fails fast when nothing speaks BuildKit at the address. ListWorkers
 // is old enough for every daemon, Docker's built-in BuildKit included.

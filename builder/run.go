@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/docker/cli/cli/config"
 	"github.com/moby/buildkit/client"
@@ -36,6 +37,10 @@ type RunOptions struct {
 	// MetadataWarnings puts the run's warnings in the metadata as
 	// buildx.build.warnings (MetadataWarningsEnabled).
 	MetadataWarnings bool
+	// NodeDeadline is how long a remote node may leave the liveness probe
+	// unanswered before its solves fail (0: $KILN_NODE_DEADLINE, else
+	// DefaultNodeDeadline). The embedded engine is not probed.
+	NodeDeadline time.Duration
 }
 
 // Report is how a run ended.
@@ -66,6 +71,13 @@ func (r *Report) FailedStep(target string) (string, []string) {
 // display, and reports each target's outcome. The error is for a run that
 // could not start; failed targets are in the report.
 func Run(ctx context.Context, node Node, reqs []*Request, o RunOptions) (*Report, error) {
+	deadline := o.NodeDeadline
+	if deadline <= 0 {
+		var err error
+		if deadline, err = nodeDeadline(); err != nil {
+			return nil, err
+		}
+	}
 	env := &runEnv{stdout: o.Stdout, auth: o.Auth, provenance: o.MetadataProvenance, policy: o.SourcePolicy}
 	if env.stdout == nil {
 		env.stdout = os.Stdout
@@ -110,7 +122,15 @@ func Run(ctx context.Context, node Node, reqs []*Request, o RunOptions) (*Report
 	if err != nil {
 		return nil, err
 	}
-	outcomes := Schedule{Solver: &nodeSolver{node: node, env: env, progress: p}, Exec: o.Exec}.Run(ctx, reqs)
+	var solver Solver = &nodeSolver{node: node, env: env, progress: p}
+	wctx, stopWatch := context.WithCancel(ctx)
+	if _, local := node.(embeddedNode); !local {
+		w := newWatchdog(node, deadline)
+		go w.run(wctx)
+		solver = w.watch(solver)
+	}
+	outcomes := Schedule{Solver: solver, Exec: o.Exec}.Run(ctx, reqs)
+	stopWatch()
 	warns, _ := p.Wait()
 	rep := &Report{Outcomes: outcomes, Warnings: warns, progress: p, Requests: map[string]*Request{}, metadataWarnings: o.MetadataWarnings}
 	for _, r := range reqs {

@@ -54,8 +54,8 @@ type errAborted struct{ error }
 
 func (e errAborted) Unwrap() error { return e.error }
 
-// Schedule runs the requests of one run on a Solver: all at once unless
-// Parallel bounds them, each after the targets whose results it uses.
+// Schedule runs the requests of one run on a Solver, at most
+// Exec.limit() at once, each after the targets whose results it uses.
 type Schedule struct {
 	Solver Solver
 	Exec   Execution
@@ -80,7 +80,7 @@ func (s Schedule) Run(ctx context.Context, reqs []*Request) []Outcome {
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	solver := Limit(s.Solver, s.Exec.Parallel)
+	solver := Limit(s.Solver, s.Exec.limit())
 	out := make([]Outcome, len(reqs))
 	var wg sync.WaitGroup
 	for i, r := range reqs {

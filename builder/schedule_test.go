@@ -122,7 +122,7 @@ func TestScheduleRunsAllConcurrently(t *testing.T) {
 func TestScheduleParallelBound(t *testing.T) {
 	slow := func(ctx context.Context, s *Step) error { time.Sleep(20 * time.Millisecond); return nil }
 	f := &fakeSolver{fn: map[string]func(context.Context, *Step) error{"a": slow, "b": slow, "c": slow, "d": slow, "e": slow}}
-	out := Schedule{Solver: f, Exec: Execution{Mode: FailFast, Parallel: 2}}.Run(liveness(t), reqs(nil, "a", "b", "c", "d", "e"))
+	out := Schedule{Solver: f, Exec: Execution{Mode: FailFast, Parallel: 2, ParallelSet: true}}.Run(liveness(t), reqs(nil, "a", "b", "c", "d", "e"))
 	if got := statuses(out); strings.Count(got, "succeeded") != 5 {
 		t.Fatalf("outcomes %s", got)
 	}
@@ -139,7 +139,7 @@ func TestScheduleDependencyOrder(t *testing.T) {
 	}
 	// parallel=1 with a chain: the dependency must not hold the only slot
 	// while it waits for its dependent.
-	out := Schedule{Solver: f, Exec: Execution{Mode: FailFast, Parallel: 1}}.Run(liveness(t),
+	out := Schedule{Solver: f, Exec: Execution{Mode: FailFast, Parallel: 1, ParallelSet: true}}.Run(liveness(t),
 		reqs(map[string][]string{"app": {"base"}, "test": {"app"}}, "test", "app", "base"))
 	if s := statuses(out); s != "app=succeeded base=succeeded test=succeeded" {
 		t.Fatalf("outcomes %s", s)
@@ -205,7 +205,7 @@ func TestScheduleDeferOutput(t *testing.T) {
 			}
 		},
 	}}
-	out := Schedule{Solver: f, Exec: Execution{Mode: DeferOutput, Parallel: 2}}.Run(liveness(t), reqs(nil, "good", "bad"))
+	out := Schedule{Solver: f, Exec: Execution{Mode: DeferOutput, Parallel: 2, ParallelSet: true}}.Run(liveness(t), reqs(nil, "good", "bad"))
 	if s := statuses(out); s != "bad=failed good=aborted" {
 		t.Fatalf("outcomes %s", s)
 	}
