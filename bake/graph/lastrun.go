@@ -8,8 +8,8 @@ import (
 )
 
 // LastRun is what `kiln bake` records of its last run, so that --graph can
-// show each target's status and duration: <state dir>/last-run.json, the
-// state dir being $KILN_ROOT (else /var/lib/kiln).
+// show each target's status and duration: DIR/last-run.json (the CLI
+// gives one DIR per project).
 type LastRun struct {
 	Targets map[string]Result `json:"targets"`
 }

@@ -2,13 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/kiln-build/kiln/bake/graph"
 	"github.com/kiln-build/kiln/builder"
-	"github.com/kiln-build/kiln/builder/engine"
 	"github.com/kiln-build/kiln/builder/trace"
 )
 
@@ -26,16 +28,31 @@ func graphDefinition(ctx context.Context, o *bakeOptions) error {
 	if err != nil {
 		return err
 	}
-	last, err := graph.ReadLastRun(engine.DefaultRoot())
+	last, err := graph.ReadLastRun(lastRunDir())
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "WARNING: last run not shown: %v\n", err)
 	}
 	return write(os.Stdout, graph.FromPlan(plan, last))
 }
 
-// recordRun writes --trace and records the run's results for --graph.
-// The last run is kept under the state dir ($KILN_ROOT, else
-// /var/lib/kiln); not being able to write it only loses the annotation.
+// lastRunDir is where the last run of the bake project in the working
+// directory is recorded: one directory per project (the working
+// directory's path, hashed) under the user's cache directory
+// ($XDG_CACHE_HOME/kiln/runs, ~/.cache/kiln/runs), so that projects do not
+// replace each other's results and a kiln building on another --builder
+// writes nothing to the engine state dir ($KILN_ROOT).
+func lastRunDir() string {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir()
+	}
+	wd, _ := os.Getwd()
+	sum := sha256.Sum256([]byte(wd))
+	return filepath.Join(base, "kiln", "runs", hex.EncodeToString(sum[:8]))
+}
+
+// recordRun writes --trace and records the run's results for --graph
+// (lastRunDir); not being able to record them only loses the annotation.
 func recordRun(o *bakeOptions, rep *builder.Report, loadStart, loadEnd time.Time) error {
 	rec := rep.Trace()
 	if rec == nil {
@@ -58,7 +75,7 @@ func recordRun(o *bakeOptions, rep *builder.Report, loadStart, loadEnd time.Time
 		s := spans[oc.Target]
 		last.Targets[oc.Target] = graph.Result{Status: string(oc.Status), Seconds: s[1].Sub(s[0]).Seconds()}
 	}
-	if err := last.Write(engine.DefaultRoot()); err != nil {
+	if err := last.Write(lastRunDir()); err != nil {
 		fmt.Fprintf(os.Stderr, "WARNING: last run not recorded for --graph: %v\n", err)
 	}
 	if o.trace == "" {

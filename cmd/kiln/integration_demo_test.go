@@ -22,7 +22,7 @@ func TestIntegrationDemo(t *testing.T) {
 	demo.env = append(append([]string{}, e.env...), "DIST="+dist)
 	meta := filepath.Join(t.TempDir(), "metadata.json")
 
-	r := demo.bake(t, root, "--metadata-file", meta).mustSucceed(t)
+	r := demo.bake(t, root, "--allow=fs.write="+dist, "--metadata-file", meta).mustSucceed(t)
 	secret := strings.TrimSpace(readFile(t, filepath.Join(root, "testdata/demo/secrets/demo-token.txt")))
 	both := []string{"linux/amd64", "linux/arm64"}
 	arch := map[string]string{"linux/amd64": "x86_64", "linux/arm64": "aarch64"}
@@ -141,7 +141,7 @@ func TestIntegrationDemo(t *testing.T) {
 		if !strings.Contains(r.out, "RUN") {
 			t.Fatalf("the first run shows no RUN step:\n%s", tail(r.out, 40))
 		}
-		r2 := demo.bake(t, root).mustSucceed(t)
+		r2 := demo.bake(t, root, "--allow=fs.write="+dist).mustSucceed(t)
 		mustCached(t, r2, "RUN ")
 	})
 }

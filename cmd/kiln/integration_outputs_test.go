@@ -263,7 +263,7 @@ func TestIntegrationOutputsRejectedBeforeBuilding(t *testing.T) {
 			`targets "one" and "two": output .*/out/sub/x\.tar is inside output directory .*/out$`, []string{"one", "two"}},
 		{"two stdout", "type=tar,dest=-", "type=tar", nil,
 			`targets "one" and "two": multiple outputs configured to write to stdout`, []string{"one", "two"}},
-		{"read-only dest", "type=tar,dest=" + ro + "/x.tar", "type=local,dest=out", nil,
+		{"read-only dest", "type=tar,dest=" + ro + "/x.tar", "type=local,dest=out", []string{"--allow=fs.write=" + ro},
 			`target "one": output ` + ro + `/x\.tar: directory ` + ro + ` is not writable: read-only file system`, []string{"one"}},
 		{"read-only metadata file", "type=local,dest=out/a", "type=local,dest=out/b", []string{"--metadata-file", ro + "/m.json"},
 			`--metadata-file ` + ro + `/m\.json: directory ` + ro + ` is not writable: read-only file system`, nil},

@@ -170,7 +170,7 @@ target "hostnet" {
 		t.Errorf("serve with defaults and a loopback TCP address: want the no-mutual-TLS warning and no entitlement allowed in:\n%s", out)
 	}
 	for _, tc := range []struct{ target, ent string }{{"insecure", "security.insecure"}, {"hostnet", "network.host"}} {
-		r := kilnAsNobody(t, bin, pub, "bake", "--progress=plain", "--builder", "unix://"+sock, "--allow", tc.ent, tc.target)
+		r := kilnAsNobody(t, bin, pub, "bake", "--progress=plain", "--allow=fs.read="+demoBaseDir, "--builder", "unix://"+sock, "--allow", tc.ent, tc.target)
 		r.mustFail(t)
 		if want := "granting entitlement " + tc.ent + " is not allowed by build daemon configuration"; !strings.Contains(r.out, want) {
 			t.Errorf("%s as nobody on a default serve: want %q in:\n%s", tc.target, want, r)
@@ -181,12 +181,12 @@ target "hostnet" {
 	sock = filepath.Join(pub, "insecure.sock")
 	srv = state.start(t, "/", "engine", "serve", "--addr", "unix://"+sock, "--group", "65534", "--allow-insecure-entitlement", "security.insecure")
 	waitForSocket(t, srv, sock)
-	r := kilnAsNobody(t, bin, pub, "bake", "--progress=plain", "--builder", "unix://"+sock, "--allow", "security.insecure", "insecure")
+	r := kilnAsNobody(t, bin, pub, "bake", "--progress=plain", "--allow=fs.read="+demoBaseDir, "--builder", "unix://"+sock, "--allow", "security.insecure", "insecure")
 	r.mustSucceed(t)
 	if !strings.Contains(r.out, "insecure-"+n) {
 		t.Errorf("the insecure step's output is missing:\n%s", r)
 	}
-	r = kilnAsNobody(t, bin, pub, "bake", "--progress=plain", "--builder", "unix://"+sock, "--allow", "network.host", "hostnet")
+	r = kilnAsNobody(t, bin, pub, "bake", "--progress=plain", "--allow=fs.read="+demoBaseDir, "--builder", "unix://"+sock, "--allow", "network.host", "hostnet")
 	if want := "granting entitlement network.host is not allowed by build daemon configuration"; r.code == 0 || !strings.Contains(r.out, want) {
 		t.Errorf("network.host on a serve allowing only security.insecure: want %q, got %s", want, r)
 	}

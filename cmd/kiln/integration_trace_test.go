@@ -22,9 +22,10 @@ func TestIntegrationDemoTrace(t *testing.T) {
 	e := sharedEngine(t)
 	root := repoRoot(t)
 	demo := *e
-	demo.env = append(append([]string{}, e.env...), "DIST="+t.TempDir())
+	dist := t.TempDir()
+	demo.env = append(append([]string{}, e.env...), "DIST="+dist)
 	file := filepath.Join(t.TempDir(), "trace.json")
-	r := demo.bake(t, root, "--trace", file).mustSucceed(t)
+	r := demo.bake(t, root, "--allow=fs.write="+dist, "--trace", file).mustSucceed(t)
 	if !strings.Contains(r.out, "critical path ") || !strings.Contains(r.out, " steps cached") {
 		t.Errorf("no critical path line in the summary:\n%s", tail(r.out, 20))
 	}
