@@ -158,7 +158,10 @@ func TestScheduleFailFast(t *testing.T) {
 		"bad":  func(ctx context.Context, s *Step) error { return errors.New("exit code: 1") },
 		"slow": func(ctx context.Context, s *Step) error { <-ctx.Done(); return ctx.Err() },
 	}}
-	out := Schedule{Solver: f, Exec: Execution{Mode: FailFast}}.Run(liveness(t),
+	// unbounded (-j 0): every target starts, so slow is aborted, not
+	// "not started" (under the default bound it may not get a slot before
+	// bad fails)
+	out := Schedule{Solver: f, Exec: Execution{Mode: FailFast, ParallelSet: true}}.Run(liveness(t),
 		reqs(map[string][]string{"after": {"bad"}}, "bad", "slow", "after"))
 	if s := statuses(out); s != "after=aborted bad=failed slow=aborted" {
 		t.Fatalf("outcomes %s", s)
