@@ -170,12 +170,7 @@ func TestDemoDefinitionMatchesBuildx(t *testing.T) {
 			env = append(env, kv)
 		}
 	}
-	buildx, _ := exec.LookPath("buildx")
-	if buildx == "" {
-		if _, err := os.Stat("/root/go/bin/buildx"); err == nil {
-			buildx = "/root/go/bin/buildx"
-		}
-	}
+	buildx := findBuildx()
 	for _, c := range []struct{ golden, args string }{
 		{"bake-print.golden.json", "bake --print"},
 		{"bake-list.golden.json", "bake --list type=targets,format=json"},

@@ -18,12 +18,7 @@ import (
 // and image configuration, and the metadata files the same keys. It also shows
 // that buildx can use kiln's daemon. Skipped when buildx is not installed.
 func TestIntegrationBuildxParity(t *testing.T) {
-	buildx, _ := exec.LookPath("buildx")
-	if buildx == "" {
-		if _, err := os.Stat("/root/go/bin/buildx"); err == nil {
-			buildx = "/root/go/bin/buildx"
-		}
-	}
+	buildx := findBuildx()
 	if buildx == "" {
 		t.Skip("buildx not installed (go install github.com/docker/buildx/cmd/buildx@v0.38.2)")
 	}
