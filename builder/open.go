@@ -156,11 +156,17 @@ func clientOptions(spec string, opts OpenOptions) (string, []client.ClientOpt, e
 		return "", nil, fmt.Errorf("builder address %q: %w", spec, err)
 	}
 	if q := u.Query(); len(q) > 0 && (u.Scheme == "tcp" || u.Scheme == "unix") {
-		for k, dst := range map[string]*string{"ca": &opts.CACert, "cacert": &opts.CACert, "cert": &opts.Cert, "key": &opts.Key, "servername": &opts.ServerName} {
-			if v := q.Get(k); v != "" {
-				*dst = v
+		if q.Get("ca") != "" && q.Get("cacert") != "" {
+			return "", nil, fmt.Errorf("builder address %q: give ca or cacert, not both", spec)
+		}
+		for _, p := range []struct {
+			key string
+			dst *string
+		}{{"ca", &opts.CACert}, {"cacert", &opts.CACert}, {"cert", &opts.Cert}, {"key", &opts.Key}, {"servername", &opts.ServerName}} {
+			if v := q.Get(p.key); v != "" {
+				*p.dst = v
 			}
-			q.Del(k)
+			q.Del(p.key)
 		}
 		if len(q) > 0 {
 			return "", nil, fmt.Errorf("builder address %q: unknown parameters %v (want ca, cert, key, servername)", spec, q)

@@ -235,3 +235,18 @@ func newCert(t *testing.T, dir, name string, parent *x509.Certificate, parentKey
 	}
 	return cert, key
 }
+
+// TLS files in the address: ca and cacert are one setting; both at once is
+// an error rather than whichever a map walk reached last.
+func TestClientOptionsAddressTLS(t *testing.T) {
+	addr, copts, err := clientOptions("tcp://127.0.0.1:1234?cacert=/c/ca.pem&servername=n", OpenOptions{})
+	if err != nil || addr != "tcp://127.0.0.1:1234" || len(copts) == 0 {
+		t.Fatalf("clientOptions = %q, %d options, %v", addr, len(copts), err)
+	}
+	if _, _, err := clientOptions("tcp://127.0.0.1:1234?ca=/a.pem&cacert=/b.pem", OpenOptions{}); err == nil || !strings.Contains(err.Error(), "give ca or cacert, not both") {
+		t.Errorf("ca and cacert: %v", err)
+	}
+	if _, _, err := clientOptions("tcp://127.0.0.1:1234?cert=/c.pem", OpenOptions{}); err == nil || !strings.Contains(err.Error(), "TLS needs both cert and key") {
+		t.Errorf("cert without key: %v", err)
+	}
+}

@@ -41,8 +41,10 @@ type stepLog struct {
 
 const keepLines = 40
 
-// ProgressModes are the --progress values.
-var ProgressModes = []string{"auto", "tty", "plain", "quiet", "rawjson", "none"}
+// ProgressModes are the --progress values (a new slice each call).
+func ProgressModes() []string {
+	return []string{"auto", "tty", "plain", "quiet", "rawjson", "none"}
+}
 
 // NewProgress starts a display writing to w in mode (see ProgressModes).
 func NewProgress(ctx context.Context, w io.Writer, mode string, multi bool) (*Progress, error) {

@@ -28,8 +28,8 @@ func buildDefinition(ctx context.Context, o *bakeOptions) error {
 	if err != nil {
 		return err
 	}
-	if !slices.Contains(builder.ProgressModes, o.progress) {
-		return fmt.Errorf("invalid progress mode %q (want one of %v)", o.progress, builder.ProgressModes)
+	if modes := builder.ProgressModes(); !slices.Contains(modes, o.progress) {
+		return fmt.Errorf("invalid progress mode %q (want one of %v)", o.progress, modes)
 	}
 	loadStart := time.Now()
 	plan, err := loadPlan(ctx, o)
