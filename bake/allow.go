@@ -1,9 +1,9 @@
 package bake
 
 import (
+	"fmt"
 	"strings"
 
-	"github.com/pkg/errors"
 	"github.com/tonistiigi/go-csvvalue"
 )
 
@@ -48,7 +48,7 @@ func ParseAllow(in []string) (Entitlements, error) {
 			}
 			fields, err := csvvalue.Fields(val, nil)
 			if err != nil {
-				return Entitlements{}, errors.Wrapf(err, "failed to parse device entitlement %q", val)
+				return Entitlements{}, fmt.Errorf("failed to parse device entitlement %q: %w", val, err)
 			}
 			e.addDevice(fields[0])
 		case "fs.read":
@@ -61,9 +61,9 @@ func ParseAllow(in []string) (Entitlements, error) {
 		case "image.push", "image.load", "image":
 			// buildx parses these and checks nothing with them
 		case "buildx.local.delete":
-			return e, errors.Errorf("%s does not accept a value", k)
+			return e, fmt.Errorf("%s does not accept a value", k)
 		default:
-			return e, errors.Errorf("unknown entitlement key %q", k)
+			return e, fmt.Errorf("unknown entitlement key %q", k)
 		}
 	}
 	return e, nil

@@ -1,6 +1,7 @@
 package bake
 
 import (
+	"fmt"
 	"path"
 	"path/filepath"
 	"strings"
@@ -9,7 +10,6 @@ import (
 	"github.com/docker/buildx/util/ocilayout"
 	"github.com/docker/buildx/util/urlutil"
 	"github.com/moby/buildkit/client"
-	"github.com/pkg/errors"
 	"github.com/tonistiigi/go-csvvalue"
 )
 
@@ -29,7 +29,7 @@ func (p *Plan) MissingEntitlements(granted Entitlements) (Entitlements, error) {
 	for _, name := range sortedKeys(p.Targets) {
 		t := p.Targets[name]
 		if err := t.requestedEntitlements(granted, &need, ro, rw); err != nil {
-			return Entitlements{}, errors.Wrapf(err, "target %s", name)
+			return Entitlements{}, fmt.Errorf("target %s: %w", name, err)
 		}
 		granted.FSRead = append(granted.FSRead, t.grants.fsRead...)
 		granted.FSWrite = append(granted.FSWrite, t.grants.fsWrite...)
@@ -68,7 +68,7 @@ func (t *Target) requestedEntitlements(granted Entitlements, need *Entitlements,
 		case k == "device":
 			fields, err := csvvalue.Fields(rest, nil)
 			if err != nil {
-				return errors.Wrapf(err, "failed to parse device entitlement %q", rest)
+				return fmt.Errorf("failed to parse device entitlement %q: %w", rest, err)
 			}
 			// buildx asks for a named device whatever --allow says
 			need.addDevice(fields[0])

@@ -2,12 +2,12 @@ package bake
 
 import (
 	"cmp"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/docker/buildx/util/osutil"
-	"github.com/pkg/errors"
 )
 
 // findMissingPaths returns the paths, resolved to their deepest existing
@@ -22,7 +22,7 @@ func findMissingPaths(granted []string, paths map[string]struct{}) ([]string, er
 	for p := range paths {
 		v, _, err := osutil.EvaluateToExistingPath(p)
 		if err != nil {
-			return nil, errors.Wrapf(err, "failed to evaluate path %q", p)
+			return nil, fmt.Errorf("failed to evaluate path %q: %w", p, err)
 		}
 		resolved[v] = struct{}{}
 	}
@@ -56,7 +56,7 @@ func evaluateGranted(in []string) ([]string, bool, error) {
 		}
 		v, rest, err := osutil.EvaluateToExistingPath(v)
 		if err != nil {
-			return nil, false, errors.Wrapf(err, "failed to evaluate path %q", p)
+			return nil, false, fmt.Errorf("failed to evaluate path %q: %w", p, err)
 		}
 		if rest != "" {
 			v = filepath.Join(v, rest)

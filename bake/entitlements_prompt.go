@@ -10,8 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/pkg/errors"
 )
 
 // PromptOptions is what the entitlement report needs from the command line.
@@ -61,10 +59,10 @@ func (need Entitlements) Prompt(ctx context.Context, o PromptOptions) error {
 	ro, rw, both := groupSamePaths(need.FSRead, need.FSWrite)
 	wd, err := os.Getwd()
 	if err != nil {
-		return errors.Wrap(err, "failed to get current working directory")
+		return fmt.Errorf("failed to get current working directory: %w", err)
 	}
 	if wd, err = filepath.EvalSymlinks(wd); err != nil {
-		return errors.Wrap(err, "failed to evaluate working directory")
+		return fmt.Errorf("failed to evaluate working directory: %w", err)
 	}
 	for _, p := range toRelativePaths(both, wd) {
 		msgsFS = append(msgsFS, fmt.Sprintf(" - Read and write access to path %s", p))
@@ -113,7 +111,7 @@ func (need Entitlements) Prompt(ctx context.Context, o PromptOptions) error {
 	if fsSet {
 		vv, err := strconv.ParseBool(v)
 		if err != nil {
-			return errors.Wrapf(err, "failed to parse BUILDX_BAKE_ENTITLEMENTS_FS value %q", v)
+			return fmt.Errorf("failed to parse BUILDX_BAKE_ENTITLEMENTS_FS value %q: %w", v, err)
 		}
 		fsEnabled = vv
 	}
@@ -128,7 +126,7 @@ func (need Entitlements) Prompt(ctx context.Context, o PromptOptions) error {
 		if fsEnabled {
 			required = slices.Concat(required, flagsFS)
 		}
-		return errors.Errorf("additional privileges requested: pass %q to grant requested privileges", strings.Join(required, " "))
+		return fmt.Errorf("additional privileges requested: pass %q to grant requested privileges", strings.Join(required, " "))
 	}
 	if term {
 		fmt.Fprintf(out, "Do you want to grant requested privileges and continue? [y/N] ")
@@ -145,5 +143,5 @@ func (need Entitlements) Prompt(ctx context.Context, o PromptOptions) error {
 			}
 		}
 	}
-	return errors.Errorf("additional privileges requested")
+	return fmt.Errorf("additional privileges requested")
 }
