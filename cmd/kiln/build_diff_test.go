@@ -23,10 +23,7 @@ func TestBuildMatchesBuildx(t *testing.T) {
 	if buildx == "" {
 		t.Skip("needs buildx v0.38.2 (go install github.com/docker/buildx/cmd/buildx@v0.38.2, or KILN_TEST_BUILDX)")
 	}
-	state := freshEngine(t)
-	sock := filepath.Join(t.TempDir(), "kiln.sock")
-	srv := state.start(t, "/", "engine", "serve", "--addr", "unix://"+sock)
-	waitForSocket(t, srv, sock)
+	engineAddr, _ := serveFreshEngine(t, "")
 
 	// The Docker config both read: proxies buildx turns into build args.
 	cfg := t.TempDir()
@@ -45,12 +42,12 @@ func TestBuildMatchesBuildx(t *testing.T) {
 		}
 		return out.String(), cmd.ProcessState.ExitCode()
 	}
-	if out, code := bx("/", "create", "--name", "kilndiff", "--driver", "remote", "unix://"+sock); code != 0 {
+	if out, code := bx("/", "create", "--name", "kilndiff", "--driver", "remote", engineAddr); code != 0 {
 		t.Fatalf("buildx create: %s", out)
 	}
 	// Same Docker config, so the same proxies and buildx's node id (from
 	// buildx/.buildNodeID beside it) in the named contexts' shared keys.
-	client := &kilnEnv{root: t.TempDir(), builder: "unix://" + sock, env: []string{"DOCKER_CONFIG=" + cfg, "BUILDX_METADATA_WARNINGS=1"}}
+	client := &kilnEnv{root: t.TempDir(), builder: engineAddr, env: []string{"DOCKER_CONFIG=" + cfg, "BUILDX_METADATA_WARNINGS=1"}}
 	kiln := func(dir string, args ...string) (string, int) {
 		cmd := client.command(t.Context(), dir, append([]string{"bake", "--builder", client.builder, "--allow=fs.read=" + demoBaseDir}, args...)...)
 		var out bytes.Buffer

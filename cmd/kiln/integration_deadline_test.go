@@ -19,11 +19,7 @@ import (
 // ping), and a build on a daemon frozen with SIGSTOP fails with an error
 // naming the node instead of waiting forever.
 func TestIntegrationNodeDeadline(t *testing.T) {
-	state := freshEngine(t)
-	sock := filepath.Join(t.TempDir(), "kiln.sock")
-	addr := "unix://" + sock
-	srv := state.start(t, "/", "engine", "serve", "--addr", addr)
-	waitForSocket(t, srv, sock)
+	addr, srv := serveFreshEngine(t, "")
 	defer func() {
 		syscall.Kill(srv.cmd.Process.Pid, syscall.SIGCONT)
 		srv.cmd.Process.Signal(syscall.SIGTERM)

@@ -26,10 +26,7 @@ func TestIntegrationBuildxParity(t *testing.T) {
 	root := repoRoot(t)
 
 	// buildx, on kiln's daemon (its own state).
-	state := freshEngine(t)
-	sock := filepath.Join(t.TempDir(), "kiln.sock")
-	srv := state.start(t, "/", "engine", "serve", "--addr", "unix://"+sock)
-	waitForSocket(t, srv, sock)
+	engineAddr, _ := serveFreshEngine(t, "")
 	bxCfg := t.TempDir()
 	bxDist, bxMeta := t.TempDir(), filepath.Join(t.TempDir(), "metadata.json")
 	runBuildx := func(args ...string) {
@@ -41,7 +38,7 @@ func TestIntegrationBuildxParity(t *testing.T) {
 			t.Fatalf("buildx %s: %v\n%s", strings.Join(args, " "), err, tail(string(out), 40))
 		}
 	}
-	runBuildx("create", "--name", "kiln", "--driver", "remote", "unix://"+sock)
+	runBuildx("create", "--name", "kiln", "--driver", "remote", engineAddr)
 	runBuildx("bake", "--builder", "kiln", "--progress=plain", "--allow=fs.write="+bxDist,
 		"--metadata-file", bxMeta)
 

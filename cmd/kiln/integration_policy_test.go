@@ -25,10 +25,7 @@ func TestIntegrationPolicyParity(t *testing.T) {
 		t.Skip("needs buildx v0.38.2 (go install github.com/docker/buildx/cmd/buildx@v0.38.2, or KILN_TEST_BUILDX)")
 	}
 	gitURL := serveGitRepo(t)
-	state := freshEngine(t)
-	sock := filepath.Join(t.TempDir(), "kiln.sock")
-	srv := state.start(t, "/", "engine", "serve", "--addr", "unix://"+sock)
-	waitForSocket(t, srv, sock)
+	engineAddr, _ := serveFreshEngine(t, "")
 	cfg := t.TempDir()
 	run := func(dir string, name string, args ...string) (string, int) {
 		cmd := exec.Command(name, args...)
@@ -41,7 +38,7 @@ func TestIntegrationPolicyParity(t *testing.T) {
 		}
 		return string(out), cmd.ProcessState.ExitCode()
 	}
-	if out, code := run("/", buildx, "create", "--name", "kilnpolicy", "--driver", "remote", "unix://"+sock); code != 0 {
+	if out, code := run("/", buildx, "create", "--name", "kilnpolicy", "--driver", "remote", engineAddr); code != 0 {
 		t.Fatalf("buildx create: %s", out)
 	}
 
@@ -123,7 +120,7 @@ decision := {"allow": allow, "deny_msg": deny_msg}
 			}
 			writeFiles(t, dir, files)
 			bxOut, bxCode := run(dir, buildx, append([]string{"bake", "--builder", "kilnpolicy", "--progress=plain"}, c.args...)...)
-			kOut, kCode := run(dir, kilnBin, append([]string{"bake", "--builder", "unix://" + sock, "--progress=plain"}, c.args...)...)
+			kOut, kCode := run(dir, kilnBin, append([]string{"bake", "--builder", engineAddr, "--progress=plain"}, c.args...)...)
 			if (bxCode != 0) != c.wantFail {
 				t.Fatalf("buildx exit %d, want failure %v:\n%s", bxCode, c.wantFail, tail(bxOut, 30))
 			}

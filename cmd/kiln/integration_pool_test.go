@@ -15,11 +15,8 @@ func TestIntegrationPoolLs(t *testing.T) {
 	dir := t.TempDir()
 	var addrs []string
 	for _, name := range []string{"a", "b"} {
-		state := freshEngine(t)
-		sock := filepath.Join(dir, name+".sock")
-		srv := state.start(t, "/", "engine", "serve", "--addr", "unix://"+sock)
-		waitForSocket(t, srv, sock)
-		addrs = append(addrs, "unix://"+sock)
+		addr, _ := serveFreshEngine(t, filepath.Join(dir, name+".sock"))
+		addrs = append(addrs, addr)
 	}
 	poolFile := filepath.Join(dir, "pool.hcl")
 	os.WriteFile(poolFile, []byte(`node "a" {

@@ -115,6 +115,19 @@ variable "OUT" {}
 }
 
 // waitForSocket waits until the daemon accepts connections on sock.
+// serveFreshEngine starts `kiln engine serve` on an empty state directory at
+// the unix socket sock ("" for one in a temporary directory) and returns its
+// address once it answers.
+func serveFreshEngine(t *testing.T, sock string) (addr string, srv *asyncKiln) {
+	t.Helper()
+	if sock == "" {
+		sock = filepath.Join(t.TempDir(), "kiln.sock")
+	}
+	srv = freshEngine(t).start(t, "/", "engine", "serve", "--addr", "unix://"+sock)
+	waitForSocket(t, srv, sock)
+	return "unix://" + sock, srv
+}
+
 func waitForSocket(t *testing.T, srv *asyncKiln, sock string) {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
