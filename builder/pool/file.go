@@ -156,7 +156,7 @@ func checkEmpty(b hcl.Body) hcl.Diagnostics {
 }
 
 // schemes are the node addresses builder.Open understands.
-var schemes = []string{"unix://", "tcp://", "docker-container://", "kube-pod://", "ssh://"}
+var schemes = []string{"unix://", "tcp://", "docker-container://", "kube-pod://", "ssh://", "podman-container://", "nerdctl-container://"}
 
 func checkAddress(a string) error {
 	if a == "embedded" || a == "docker" {

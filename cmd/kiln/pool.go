@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -125,6 +126,12 @@ func inspectNode(ctx context.Context, n pool.Node, row *poolRow, timeout time.Du
 // platforms of the first worker's first platform's OS and architecture
 // (BuildKit lists the host's platform first, then what binfmt emulates).
 func splitPlatforms(ws []*client.WorkerInfo, declared []string) (native, emulated []string) {
+	var matchers []platforms.Matcher
+	for _, d := range declared {
+		if dp, err := platforms.Parse(d); err == nil { // the pool file checked them
+			matchers = append(matchers, platforms.Only(dp))
+		}
+	}
 	seen := map[string]bool{}
 	var host *string
 	for _, w := range ws {
@@ -140,12 +147,7 @@ func splitPlatforms(ws []*client.WorkerInfo, declared []string) (native, emulate
 			}
 			isNative := p.OS+"/"+p.Architecture == *host || *host == "linux/amd64" && s == "linux/386"
 			if len(declared) > 0 {
-				isNative = false
-				for _, d := range declared {
-					if dp, err := platforms.Parse(d); err == nil && platforms.Only(dp).Match(p) {
-						isNative = true
-					}
-				}
+				isNative = slices.ContainsFunc(matchers, func(m platforms.Matcher) bool { return m.Match(p) })
 			}
 			if isNative {
 				native = append(native, s)
