@@ -25,7 +25,7 @@ type pkg struct {
 	kind    string // "deb", "apk", "golang"
 	name    string
 	version string
-	arch    string // as the package database or binary says
+	arch    string // as the package database says (in the purl)
 	purl    string
 }
 
@@ -201,17 +201,11 @@ func goBinary(root *os.Root, p string) ([]pkg, []byte, error) {
 	if err != nil {
 		return nil, nil, nil // an ELF file, but not a Go binary
 	}
-	var arch string
-	for _, s := range bi.Settings {
-		if s.Key == "GOARCH" {
-			arch = s.Value
-		}
-	}
 	mod := func(m *debug.Module) pkg {
 		for m.Replace != nil {
 			m = m.Replace
 		}
-		p := pkg{kind: "golang", name: m.Path, version: m.Version, arch: arch}
+		p := pkg{kind: "golang", name: m.Path, version: m.Version}
 		p.purl = "pkg:golang/" + m.Path
 		if m.Version != "" && m.Version != "(devel)" {
 			p.purl += "@" + m.Version
@@ -227,7 +221,7 @@ func goBinary(root *os.Root, p string) ([]pkg, []byte, error) {
 	for _, d := range deps {
 		out = append(out, mod(d))
 	}
-	out = append(out, pkg{kind: "golang", name: "stdlib", version: bi.GoVersion, arch: arch,
+	out = append(out, pkg{kind: "golang", name: "stdlib", version: bi.GoVersion,
 		purl: "pkg:golang/stdlib@" + strings.TrimPrefix(bi.GoVersion, "go")})
 	if _, err := fh.Seek(0, io.SeekStart); err != nil {
 		return nil, nil, err
