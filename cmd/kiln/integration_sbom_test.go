@@ -107,14 +107,16 @@ target "scanner" {
 
 	// The target: the busybox base with each architecture's dpkg database
 	// and a Go binary (the scanner itself, built for that architecture),
-	// copied from a stage that also holds an apk database.
+	// copied from a stage that also holds an apk database, reached through
+	// an absolute symlink (/lib -> /usr/lib) as in merged-/usr images.
 	adir := filepath.Join(dir, "app")
 	repo := "kiln-it/sbom-app-" + n
 	files := map[string]string{
 		"Dockerfile": `FROM base AS tools
 ARG BUILDKIT_SBOM_SCAN_STAGE=true
 ARG TARGETARCH
-COPY apk-installed-${TARGETARCH} /lib/apk/db/installed
+RUN mkdir -p /usr/lib && ln -s /usr/lib /lib
+COPY apk-installed-${TARGETARCH} /usr/lib/apk/db/installed
 COPY sbom-scanner-${TARGETARCH} /usr/local/bin/hello
 
 FROM base

@@ -1,8 +1,9 @@
 package main
 
 // Finding packages in a root filesystem. Everything is read through an
-// os.Root, so an absolute symlink in the image (/bin/sh -> /bin/busybox)
-// resolves inside the scanned filesystem, never on the scanner's own.
+// os.Root, so nothing outside the scanned filesystem is read; the package
+// databases' paths are resolved first as the image sees them (inRoot), since
+// os.Root refuses absolute symlinks, which images have (/lib -> /usr/lib).
 
 import (
 	"bufio"
@@ -15,6 +16,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -52,7 +54,7 @@ func scan(dir string) (*findings, error) {
 	defer root.Close()
 	var f findings
 	for _, p := range []string{"var/lib/dpkg/status", "lib/apk/db/installed"} {
-		b, err := root.ReadFile(p)
+		b, err := readInRoot(root, p)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -66,9 +68,13 @@ func scan(dir string) (*findings, error) {
 		}
 	}
 	// Distroless images keep one status file per package instead.
-	if entries, err := fs.ReadDir(root.FS(), "var/lib/dpkg/status.d"); err == nil {
+	statusD, err := inRoot(root, "var/lib/dpkg/status.d")
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if entries, err := fs.ReadDir(root.FS(), statusD); err == nil {
 		for _, e := range entries {
-			p := "var/lib/dpkg/status.d/" + e.Name()
+			p := path.Join(statusD, e.Name())
 			if !e.Type().IsRegular() || strings.HasSuffix(p, ".md5sums") {
 				continue
 			}
@@ -106,6 +112,61 @@ func scan(dir string) (*findings, error) {
 		return nil, err
 	}
 	return &f, nil
+}
+
+// readInRoot reads p (slash-separated, relative to the root) as the image
+// would: symlinks followed, absolute ones from the image's root.
+func readInRoot(root *os.Root, p string) ([]byte, error) {
+	r, err := inRoot(root, p)
+	if err != nil {
+		return nil, err
+	}
+	return root.ReadFile(r)
+}
+
+// inRoot resolves the symlinks in p as a chroot at root would, returning a
+// path without symlinks, relative to the root. Reads stay inside the root:
+// ".." stops at it and each step goes through os.Root.
+func inRoot(root *os.Root, p string) (string, error) {
+	todo := strings.Split(path.Clean("/"+p), "/")[1:]
+	var done []string
+	for hops := 0; len(todo) > 0; {
+		c := todo[0]
+		todo = todo[1:]
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			if len(done) > 0 {
+				done = done[:len(done)-1]
+			}
+			continue
+		}
+		cur := path.Join(append(done, c)...)
+		fi, err := root.Lstat(cur)
+		if err != nil {
+			return "", err
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			done = append(done, c)
+			continue
+		}
+		if hops++; hops > 40 {
+			return "", &fs.PathError{Op: "resolve", Path: p, Err: errors.New("too many levels of symbolic links")}
+		}
+		target, err := root.Readlink(cur)
+		if err != nil {
+			return "", err
+		}
+		if path.IsAbs(target) {
+			done = nil
+		}
+		todo = append(strings.Split(target, "/"), todo...)
+	}
+	if len(done) == 0 {
+		return ".", nil
+	}
+	return path.Join(done...), nil
 }
 
 func (f *findings) add(p string, content []byte, pkgs []pkg) {
