@@ -72,7 +72,11 @@ func scan(dir string) (*findings, error) {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	if entries, err := fs.ReadDir(root.FS(), statusD); err == nil {
+	if err == nil {
+		entries, err := fs.ReadDir(root.FS(), statusD)
+		if err != nil {
+			return nil, err
+		}
 		for _, e := range entries {
 			p := path.Join(statusD, e.Name())
 			if !e.Type().IsRegular() || strings.HasSuffix(p, ".md5sums") {
