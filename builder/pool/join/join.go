@@ -19,11 +19,22 @@ import (
 
 // Part is one platform of a split target, as one node produced it.
 type Part struct {
-	Platform string             // "linux/arm64"
-	Node     string             // node name, for messages
-	Manifest ocispec.Descriptor // what the node pushed by digest for this platform: an image manifest, or an index holding the image and its attestation manifest (BuildKit's shape with provenance)
-	Layout   string             // an OCI layout directory the node exported (file joins)
-	Local    string             // a directory the node's local exporter wrote (local joins)
+	Platform string // "linux/arm64"
+	Node     string // node name, for messages
+	// Manifest is what the node pushed by digest for this platform (the
+	// metadata file's containerimage.descriptor): an image manifest, or an
+	// index holding the image and its attestation manifest, as BuildKit
+	// pushes with provenance.
+	Manifest ocispec.Descriptor
+	// Layout is the OCI layout directory the node exported (type=oci,
+	// tar=false), for oci and docker outputs. Export it with
+	// attestation-inline=true: a single-platform oci export drops
+	// inline-only attestations (buildx's default provenance), which one
+	// node's multi-platform export keeps.
+	Layout string
+	// Local is the directory the node's local exporter wrote for this
+	// platform alone (local outputs).
+	Local string
 }
 
 func (p Part) String() string {
