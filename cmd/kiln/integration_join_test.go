@@ -45,11 +45,15 @@ func newJoinFixture(t *testing.T) *joinFixture {
 	// what a local join must carry over as the exporter writes it.
 	writeFiles(t, dir, map[string]string{
 		"Dockerfile": "FROM base\nARG NONCE\nRUN echo \"$NONCE\" > /nonce && uname -m > /arch && ln -s arch /arch-link && mkdir -m 0710 /private && echo x > /private/x && chmod 4755 /private/x\n",
+		// ANN: index-level annotations, which only a multi-platform solve
+		// takes (the pool gives them to the join instead).
 		"docker-bake.hcl": baseTarget(t, bothPlatforms...) + fmt.Sprintf(`
+variable "ANN" { default = "" }
 target "app" {
-  contexts  = { base = "target:base" }
-  platforms = %s
-  args      = { NONCE = %q }
+  contexts    = { base = "target:base" }
+  platforms   = %s
+  args        = { NONCE = %q }
+  annotations = ANN == "" ? [] : split(";", ANN)
 }
 `, hclList(bothPlatforms), n),
 	})
@@ -95,6 +99,49 @@ func TestIntegrationJoin(t *testing.T) {
 			t.Run("layout", func(t *testing.T) { testJoinLayout(t, f, e, attest) })
 			t.Run("local", func(t *testing.T) { testJoinLocal(t, f, e, attest) })
 		})
+	}
+	t.Run("annotations", func(t *testing.T) { testJoinAnnotations(t, f, f.e.with("BUILDX_NO_DEFAULT_ATTESTATIONS=1")) })
+}
+
+// testJoinAnnotations: a target with index and index-descriptor
+// annotations, built whole with them and split without them (a
+// single-platform solve refuses them), joined with them: the same index in
+// the registry, the same layout.
+func testJoinAnnotations(t *testing.T, f *joinFixture, e *kilnEnv) {
+	r := testRegistry(t)
+	repo := "kiln-it/join-ann-" + f.n
+	ann := join.Annotations{
+		Index:           map[string]string{"org.opencontainers.image.description": "joined " + f.n},
+		IndexDescriptor: map[string]string{"org.opencontainers.image.title": "app"},
+	}
+	annEnv := e.with("ANN=index:org.opencontainers.image.description=joined " + f.n + ";index-descriptor:org.opencontainers.image.title=app")
+	out := "type=image,name=" + r.Addr + "/" + repo + ",push-by-digest=true,push=true"
+	whole := descriptorOf(t, f.build(t, annEnv, "", out))
+	tmp := t.TempDir()
+	f.build(t, annEnv, "", "type=oci,tar=false,dest="+filepath.Join(tmp, "whole"))
+	var parts []join.Part
+	for i, p := range bothPlatforms {
+		d := filepath.Join(tmp, fmt.Sprintf("part%d", i))
+		f.build(t, e, p, "type=oci,tar=false,attestation-inline=true,dest="+d)
+		parts = append(parts, join.Part{Platform: p, Node: fmt.Sprintf("node%d", i), Layout: d, Manifest: descriptorOf(t, f.build(t, e, p, out))})
+	}
+	joined, err := join.IndexAnnotated(context.Background(), join.DockerAuth(), r.Addr+"/"+repo, parts, ann)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readIndex(t, registryRepo{r, repo}, whole.Digest.String()).Annotations; !reflect.DeepEqual(got, ann.Index) {
+		t.Fatalf("one node's index has annotations %v, want %v (ANN not applied?)", got, ann.Index)
+	}
+	if joined.Digest != whole.Digest {
+		t.Errorf("annotated index: joined %s, one node %s\njoined   %s\none node %s", joined.Digest, whole.Digest,
+			mustManifest(t, registryRepo{r, repo}, joined.Digest.String()), mustManifest(t, registryRepo{r, repo}, whole.Digest.String()))
+	}
+	if err := join.LayoutAnnotated(parts, filepath.Join(tmp, "joined"), ann); err != nil {
+		t.Fatal(err)
+	}
+	w, j := readOCIDir(t, filepath.Join(tmp, "whole")).files, readOCIDir(t, filepath.Join(tmp, "joined")).files
+	if !reflect.DeepEqual(fileSums(w), fileSums(j)) {
+		t.Errorf("annotated layouts differ:\njoined   %s\none node %s", j["index.json"], w["index.json"])
 	}
 }
 

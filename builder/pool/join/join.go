@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"strings"
 
 	"github.com/containerd/containerd/v2/core/images"
@@ -54,6 +55,16 @@ func DockerAuth() Auth {
 	return authprovider.LoadAuthConfig(config.LoadDefaultConfigFile(io.Discard))
 }
 
+// Annotations are a target's index-level annotations (bake's
+// `annotations = ["index:k=v", "index-descriptor:k=v"]`). A single-platform
+// solve refuses them ("index annotations not supported for single platform
+// export"), so the pool leaves them out of the parts' builds and gives
+// them to the join, which puts them where one multi-platform solve does.
+type Annotations struct {
+	Index           map[string]string // on the image index
+	IndexDescriptor map[string]string // on the descriptor of the index (index.json of a layout)
+}
+
 // top is one part's top-level descriptor with its bytes.
 type top struct {
 	part Part
@@ -66,7 +77,7 @@ type top struct {
 // in the parts' order, then their attestation manifests in the same order,
 // marshalled as the writer marshals it. Parts must be in the order of the
 // target's platforms for the digest to be a single node's.
-func assemble(tops []top) ([]byte, ocispec.Descriptor, error) {
+func assemble(tops []top, ann Annotations) ([]byte, ocispec.Descriptor, error) {
 	if len(tops) == 0 {
 		return nil, ocispec.Descriptor{}, fmt.Errorf("join: no parts")
 	}
@@ -102,12 +113,22 @@ func assemble(tops []top) ([]byte, ocispec.Descriptor, error) {
 	if docker {
 		// oci-mediatypes=false: the writer makes a Docker manifest list.
 		idx.MediaType = images.MediaTypeDockerSchema2ManifestList
+		if len(ann.Index)+len(ann.IndexDescriptor) > 0 {
+			return nil, ocispec.Descriptor{}, fmt.Errorf(`join: cannot export annotations with "oci-mediatypes=false"`)
+		}
+	}
+	if len(ann.Index) > 0 {
+		idx.Annotations = ann.Index
 	}
 	b, err := json.MarshalIndent(idx, "", "  ")
 	if err != nil {
 		return nil, ocispec.Descriptor{}, err
 	}
-	return b, ocispec.Descriptor{MediaType: idx.MediaType, Digest: digest.FromBytes(b), Size: int64(len(b))}, nil
+	d := ocispec.Descriptor{MediaType: idx.MediaType, Digest: digest.FromBytes(b), Size: int64(len(b))}
+	if len(ann.IndexDescriptor) > 0 {
+		d.Annotations = maps.Clone(ann.IndexDescriptor)
+	}
+	return b, d, nil
 }
 
 // split returns a part's image manifest descriptor, as a multi-platform

@@ -78,6 +78,12 @@ func readEntry(dir string) (entry, error) {
 // client merges it. Each part's Layout is the single-platform OCI layout
 // (type=oci,tar=false) its node exported.
 func Layout(parts []Part, dir string) error {
+	return LayoutAnnotated(parts, dir, Annotations{})
+}
+
+// LayoutAnnotated is Layout for a target with index-level annotations:
+// the index carries ann.Index, its index.json entries ann.IndexDescriptor.
+func LayoutAnnotated(parts []Part, dir string, ann Annotations) error {
 	ctx := context.Background()
 	dst, err := contentlocal.NewStore(dir)
 	if err != nil {
@@ -121,7 +127,7 @@ func Layout(parts []Part, dir string) error {
 		tops[i] = top{part: p, desc: d, data: b}
 		srcs[i] = src
 	}
-	b, desc, err := assemble(tops)
+	b, desc, err := assemble(tops, ann)
 	if err != nil {
 		return err
 	}
@@ -146,8 +152,13 @@ func Layout(parts []Part, dir string) error {
 	if err := writeBlob(ctx, dst, desc, b); err != nil {
 		return fmt.Errorf("join: %w", err)
 	}
-	if !created.IsZero() {
-		desc.Annotations = map[string]string{ocispec.AnnotationCreated: created.UTC().Format(time.RFC3339)}
+	// As the oci exporter: created is added unless an index-descriptor
+	// annotation sets it.
+	if _, ok := desc.Annotations[ocispec.AnnotationCreated]; !ok && !created.IsZero() {
+		if desc.Annotations == nil {
+			desc.Annotations = map[string]string{}
+		}
+		desc.Annotations[ocispec.AnnotationCreated] = created.UTC().Format(time.RFC3339)
 	}
 	if err := ociindex.NewStoreIndex(dir).Put(desc, first.names...); err != nil {
 		return fmt.Errorf("join: %w", err)

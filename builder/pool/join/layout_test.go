@@ -371,3 +371,31 @@ func TestWriteFileLeavesNothingOnError(t *testing.T) {
 		t.Errorf("%s is not an oci tarball", out)
 	}
 }
+
+func TestLayoutAnnotated(t *testing.T) {
+	parts, _ := twoParts(t, true, ociindex.Tag("v1"))
+	dir := t.TempDir()
+	ann := Annotations{
+		Index:           map[string]string{"org.opencontainers.image.description": "joined"},
+		IndexDescriptor: map[string]string{"org.opencontainers.image.title": "app"},
+	}
+	if err := LayoutAnnotated(parts, dir, ann); err != nil {
+		t.Fatal(err)
+	}
+	e := readIndexJSON(t, dir).Manifests[0]
+	want := map[string]string{
+		"org.opencontainers.image.title": "app",
+		ocispec.AnnotationCreated:        "1970-01-01T00:00:00Z",
+		ocispec.AnnotationRefName:        "v1",
+	}
+	if !reflect.DeepEqual(e.Annotations, want) {
+		t.Errorf("index.json entry annotations %v, want %v", e.Annotations, want)
+	}
+	var idx ocispec.Index
+	if err := json.Unmarshal(readBlob(t, dir, e.Digest), &idx); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(idx.Annotations, ann.Index) {
+		t.Errorf("index annotations %v, want %v", idx.Annotations, ann.Index)
+	}
+}

@@ -16,6 +16,12 @@ import (
 // order of the target's platforms. The index is pushed by digest: no tag
 // is written or moved (Tag does that once the whole run has succeeded).
 func Index(ctx context.Context, auth Auth, repo string, parts []Part) (ocispec.Descriptor, error) {
+	return IndexAnnotated(ctx, auth, repo, parts, Annotations{})
+}
+
+// IndexAnnotated is Index for a target with index-level annotations: the
+// index carries ann.Index, the returned descriptor ann.IndexDescriptor.
+func IndexAnnotated(ctx context.Context, auth Auth, repo string, parts []Part, ann Annotations) (ocispec.Descriptor, error) {
 	named, err := repoName(repo)
 	if err != nil {
 		return ocispec.Descriptor{}, err
@@ -47,7 +53,7 @@ func Index(ctx context.Context, auth Auth, repo string, parts []Part) (ocispec.D
 		d.MediaType, d.Size = desc.MediaType, desc.Size
 		tops[i] = top{part: p, desc: d, data: b}
 	}
-	b, desc, err := assemble(tops)
+	b, desc, err := assemble(tops, ann)
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
