@@ -31,6 +31,7 @@ type entry struct {
 	desc  ocispec.Descriptor // top-level descriptor, name annotations removed
 	names []ociindex.NameOrTag
 	full  []string // the full names (io.containerd.image.name) only
+	shown []string // every name and tag, for messages
 }
 
 // readEntry reads the image an OCI layout holds. BuildKit's exporter puts
@@ -52,8 +53,10 @@ func readEntry(dir string) (entry, error) {
 		if name, ok := m.Annotations[annotationImageName]; ok {
 			e.names = append(e.names, ociindex.Name(name))
 			e.full = append(e.full, name)
+			e.shown = append(e.shown, name)
 		} else if tag, ok := m.Annotations[ocispec.AnnotationRefName]; ok {
 			e.names = append(e.names, ociindex.Tag(tag))
+			e.shown = append(e.shown, tag)
 		}
 		d := m
 		d.Annotations = nil
@@ -85,10 +88,6 @@ func Layout(parts []Part, dir string) error {
 // the index carries ann.Index, its index.json entries ann.IndexDescriptor.
 func LayoutAnnotated(parts []Part, dir string, ann Annotations) error {
 	ctx := context.Background()
-	dst, err := contentlocal.NewStore(dir)
-	if err != nil {
-		return fmt.Errorf("join: %w", err)
-	}
 	tops := make([]top, len(parts))
 	srcs := make([]content.Store, len(parts))
 	var first entry
@@ -104,7 +103,7 @@ func LayoutAnnotated(parts []Part, dir string, ann Annotations) error {
 		if i == 0 {
 			first = e
 		} else if !slices.Equal(e.names, first.names) {
-			return fmt.Errorf("join: part %s names its image %v, part %s %v", p, e.full, parts[0], first.full)
+			return fmt.Errorf("join: part %s names its image %q, part %s %q", p, e.shown, parts[0], first.shown)
 		}
 		// created is the export's time (SOURCE_DATE_EPOCH when set): one
 		// node exports once, after every platform, so the latest.
@@ -130,6 +129,11 @@ func LayoutAnnotated(parts []Part, dir string, ann Annotations) error {
 	b, desc, err := assemble(tops, ann)
 	if err != nil {
 		return err
+	}
+	// Only now is dir touched: a refused join leaves it as it was.
+	dst, err := contentlocal.NewStore(dir)
+	if err != nil {
+		return fmt.Errorf("join: %w", err)
 	}
 	// What the joined index references, not a part's own top-level index,
 	// which one node's export would not hold.

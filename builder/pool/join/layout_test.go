@@ -275,8 +275,8 @@ func TestLayoutRefusesMismatchedParts(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v, want it to say %q", err, c.want)
 			}
-			if _, err := os.Stat(filepath.Join(dir, "index.json")); err == nil {
-				t.Errorf("a refused join wrote %s/index.json", dir)
+			if _, err := os.Stat(dir); err == nil {
+				t.Errorf("a refused join created %s", dir)
 			}
 		})
 	}
