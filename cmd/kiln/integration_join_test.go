@@ -97,9 +97,12 @@ func TestIntegrationJoin(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Run("registry", func(t *testing.T) { testJoinRegistry(t, f, e, attest) })
 			t.Run("layout", func(t *testing.T) { testJoinLayout(t, f, e, attest) })
-			t.Run("local", func(t *testing.T) { testJoinLocal(t, f, e, attest) })
+			t.Run("local", func(t *testing.T) { testJoinLocal(t, f, e, attest, true) })
 		})
 	}
+	// Without SOURCE_DATE_EPOCH BuildKit gives the platform directories
+	// time 0; the files keep the times of their snapshots.
+	t.Run("local-no-epoch", func(t *testing.T) { testJoinLocal(t, f, sharedEngine(t), true, false) })
 	t.Run("annotations", func(t *testing.T) { testJoinAnnotations(t, f, f.e.with("BUILDX_NO_DEFAULT_ATTESTATIONS=1")) })
 }
 
@@ -353,7 +356,7 @@ func testJoinLayout(t *testing.T, f *joinFixture, e *kilnEnv, attest bool) {
 // testJoinLocal: each node's local export joined into per-platform
 // directories is the multi-platform build's local tree: the same paths,
 // types, modes, owners, times and contents.
-func testJoinLocal(t *testing.T, f *joinFixture, e *kilnEnv, attest bool) {
+func testJoinLocal(t *testing.T, f *joinFixture, e *kilnEnv, attest, withEpoch bool) {
 	tmp := t.TempDir()
 	whole := filepath.Join(tmp, "whole")
 	f.build(t, e, "", "type=local,dest="+whole)
@@ -364,8 +367,12 @@ func testJoinLocal(t *testing.T, f *joinFixture, e *kilnEnv, attest bool) {
 		parts = append(parts, join.Part{Platform: p, Node: fmt.Sprintf("node%d", i), Local: d})
 	}
 	joined := filepath.Join(tmp, "joined")
-	epoch := time.Unix(0, 0)
-	if err := join.Local(parts, joined, join.LocalOptions{Epoch: &epoch}); err != nil {
+	var opt join.LocalOptions
+	if withEpoch {
+		epoch := time.Unix(0, 0)
+		opt.Epoch = &epoch
+	}
+	if err := join.Local(parts, joined, opt); err != nil {
 		t.Fatal(err)
 	}
 	w, j := treeOf(t, whole), treeOf(t, joined)

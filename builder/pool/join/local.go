@@ -22,7 +22,8 @@ type LocalOptions struct {
 	// BuildKit.
 	NoSplit bool
 	// Epoch is the export's SOURCE_DATE_EPOCH, the time BuildKit gives the
-	// platform directories; nil leaves them at the time of the join.
+	// platform directories; without one BuildKit gives them time 0 (the
+	// Unix epoch), and so does nil.
 	Epoch *time.Time
 }
 
@@ -97,10 +98,12 @@ func Local(parts []Part, dir string, opt LocalOptions) error {
 			if err := os.Chmod(dst, 0o755); err != nil {
 				return fmt.Errorf("join: %w", err)
 			}
+			tm := time.Unix(0, 0)
 			if opt.Epoch != nil {
-				if err := os.Chtimes(dst, *opt.Epoch, *opt.Epoch); err != nil {
-					return fmt.Errorf("join: %w", err)
-				}
+				tm = *opt.Epoch
+			}
+			if err := os.Chtimes(dst, tm, tm); err != nil {
+				return fmt.Errorf("join: %w", err)
 			}
 		}
 	}

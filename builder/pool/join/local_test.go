@@ -108,6 +108,18 @@ func TestLocalNoSplit(t *testing.T) {
 	if l, _ := os.Readlink(filepath.Join(dir, "bin", "abs")); l != "/bin/tool" {
 		t.Errorf("without split, bin/abs -> %q, want /bin/tool", l)
 	}
+	if fi, _ := os.Stat(dir); fi.ModTime().Equal(time.Unix(0, 0)) {
+		t.Errorf("without split, the destination's own time was changed")
+	}
+
+	// With split and no epoch: the platform directory at time 0, as BuildKit.
+	split := t.TempDir()
+	if err := Local([]Part{a}, split, LocalOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(filepath.Join(split, "linux_amd64")); !fi.ModTime().Equal(time.Unix(0, 0)) {
+		t.Errorf("linux_amd64 without an epoch: %s, want the Unix epoch", fi.ModTime())
+	}
 
 	// A path both platforms have: BuildKit's error, before anything is written.
 	c := localPart(t, "linux/arm64", "c", "arm64")
