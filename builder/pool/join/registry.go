@@ -6,6 +6,8 @@ import (
 
 	"github.com/distribution/reference"
 	"github.com/docker/buildx/util/imagetools"
+	"github.com/docker/cli/cli/config/types"
+	"github.com/moby/buildkit/session/auth/authprovider"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -15,6 +17,8 @@ import (
 // must already be in repo, pushed by digest by their nodes, and in the
 // order of the target's platforms. The index is pushed by digest: no tag
 // is written or moved (Tag does that once the whole run has succeeded).
+// auth gives the credentials (DockerAuth: the Docker config's); nil is
+// anonymous access.
 func Index(ctx context.Context, auth Auth, repo string, parts []Part) (ocispec.Descriptor, error) {
 	return IndexAnnotated(ctx, auth, repo, parts, Annotations{})
 }
@@ -26,7 +30,7 @@ func IndexAnnotated(ctx context.Context, auth Auth, repo string, parts []Part, a
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	r := imagetools.New(imagetools.Opt{Auth: auth})
+	r := newResolver(auth)
 	tops := make([]top, len(parts))
 	for i, p := range parts {
 		if p.Manifest.Digest == "" {
@@ -94,7 +98,7 @@ func Tag(ctx context.Context, auth Auth, repo string, desc ocispec.Descriptor, t
 	if err != nil {
 		return err
 	}
-	r := imagetools.New(imagetools.Opt{Auth: auth})
+	r := newResolver(auth)
 	b, err := r.GetDescriptor(ctx, src, desc)
 	if err != nil {
 		return fmt.Errorf("join: %s: %w", src, err)
@@ -110,6 +114,17 @@ func Tag(ctx context.Context, auth Auth, repo string, desc ocispec.Descriptor, t
 		}
 	}
 	return nil
+}
+
+// newResolver is buildx's registry client with auth's credentials; nil
+// auth is anonymous access (imagetools itself needs a provider).
+func newResolver(auth Auth) *imagetools.Resolver {
+	if auth == nil {
+		auth = func(context.Context, string, []string, authprovider.ExpireCachedAuthCheck) (types.AuthConfig, error) {
+			return types.AuthConfig{}, nil
+		}
+	}
+	return imagetools.New(imagetools.Opt{Auth: auth})
 }
 
 // repoName parses a repository name that carries neither tag nor digest.
