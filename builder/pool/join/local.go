@@ -33,7 +33,10 @@ type LocalOptions struct {
 // platform (linux_amd64/, linux_arm64/, linux_arm_v7/), or, with NoSplit,
 // all in dir. Files keep their mode, owner, times and symlinks; files dir
 // already has are replaced, others left (the exporter's default copy
-// mode). Every part is checked before the first file is written.
+// mode; for mode=delete join into an empty directory). Every part is
+// checked before the first file is written, but the writing itself is in
+// place: for a result that never shows half-written, join into the
+// temporary of builder's directory outputs and exchange it with dest.
 func Local(parts []Part, dir string, opt LocalOptions) error {
 	if len(parts) == 0 {
 		return fmt.Errorf("join: no parts")
