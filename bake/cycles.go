@@ -25,7 +25,7 @@ func (c InheritsCycle) String() string {
 	if c.Range == nil {
 		return msg
 	}
-	return fmt.Sprintf("%s:%d:%d: %s", c.Range.Filename, c.Range.Start.Line, c.Range.Start.Column, msg)
+	return atPos(*c.Range, msg)
 }
 
 // InheritsCycles lists the inherits cycles met when resolving each target of

@@ -81,3 +81,9 @@ func (e *DiagnosticsError) sourceLine(filename string, n int) (string, bool) {
 	}
 	return "", false
 }
+
+// atPos is msg placed at r as file:line:col, the way every error and
+// warning about a bake file that is not an HCL diagnostic starts.
+func atPos(r hcl.Range, msg string) string {
+	return fmt.Sprintf("%s:%d:%d: %s", r.Filename, r.Start.Line, r.Start.Column, msg)
+}

@@ -8,8 +8,6 @@ import (
 
 	"github.com/docker/buildx/util/buildflags"
 	"github.com/docker/buildx/util/ocilayout"
-	"github.com/docker/buildx/util/urlutil"
-	"github.com/moby/buildkit/client"
 	"github.com/tonistiigi/go-csvvalue"
 )
 
@@ -81,12 +79,12 @@ func (t *Target) requestedEntitlements(granted Entitlements, need *Entitlements,
 		if p, ok := outputPath(o); ok {
 			rw[p] = struct{}{}
 		}
-		if o.Type == client.ExporterLocal {
-			mode, err := client.ParseLocalExporterMode(o.Attrs["mode"])
+		if o.Type == "local" {
+			deletes, err := localOutputDeletes(o.Attrs["mode"])
 			if err != nil {
 				return err
 			}
-			if mode == client.LocalExporterModeDelete && !granted.LocalOutputDelete {
+			if deletes && !granted.LocalOutputDelete {
 				need.LocalOutputDelete = true
 			}
 		}
@@ -106,11 +104,11 @@ func (t *Target) requestedEntitlements(granted Entitlements, need *Entitlements,
 			ro[p] = struct{}{}
 		}
 	}
-	ssh := t.SSH
-	if len(ssh) == 0 && t.Context != nil && buildflags.IsGitSSH(*t.Context) {
-		ssh = []*buildflags.SSH{{ID: "default"}}
+	contextPath := ""
+	if t.Context != nil {
+		contextPath = *t.Context
 	}
-	for _, s := range ssh {
+	for _, s := range t.sshSpecs(contextPath, buildflags.IsGitSSH) {
 		for _, p := range s.Paths {
 			ro[p] = struct{}{}
 		}
@@ -140,7 +138,7 @@ func (t *Target) localInputPaths() []string {
 	} else {
 		dockerfile = path.Clean(dockerfile)
 	}
-	if !urlutil.IsRemoteURL(contextPath) && !filepath.IsAbs(dockerfile) {
+	if !IsRemoteURL(contextPath) && !filepath.IsAbs(dockerfile) {
 		dockerfile = filepath.Join(contextPath, dockerfile)
 	}
 	var out []string
@@ -165,7 +163,7 @@ func (t *Target) localInputPaths() []string {
 }
 
 func localPath(p string) (string, bool) {
-	if urlutil.IsRemoteURL(p) || strings.HasPrefix(p, "target:") || strings.HasPrefix(p, "docker-image:") {
+	if IsRemoteURL(p) || strings.HasPrefix(p, "target:") || strings.HasPrefix(p, "docker-image:") {
 		return "", false
 	}
 	return strings.TrimPrefix(p, "cwd://"), true
@@ -175,12 +173,25 @@ func localPath(p string) (string, bool) {
 // reports it: the dest of local, tar, oci and docker outputs, except stdout.
 func outputPath(o *buildflags.ExportEntry) (string, bool) {
 	switch o.Type {
-	case client.ExporterLocal, client.ExporterTar, client.ExporterOCI, client.ExporterDocker:
+	case "local", "tar", "oci", "docker":
 		if o.Destination != "" && o.Destination != "-" {
 			return o.Destination, true
 		}
 	}
 	return "", false
+}
+
+// localOutputDeletes parses the mode of a local output as BuildKit's
+// client.ParseLocalExporterMode does: whether it is "delete" (the output
+// directory mirrors the result, removing what the build did not write).
+func localOutputDeletes(mode string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(mode)) {
+	case "", "copy":
+		return false, nil
+	case "delete":
+		return true, nil
+	}
+	return false, fmt.Errorf("invalid local exporter mode %q", mode)
 }
 
 // none reports whether nothing is missing.
