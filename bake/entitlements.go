@@ -27,7 +27,7 @@ func (p *Plan) MissingEntitlements(granted Entitlements) (Entitlements, error) {
 	for _, name := range sortedKeys(p.Targets) {
 		t := p.Targets[name]
 		if err := t.requestedEntitlements(granted, &need, ro, rw); err != nil {
-			return Entitlements{}, fmt.Errorf("target %s: %w", name, err)
+			return Entitlements{}, p.checkErrorAt(name, err)
 		}
 		granted.FSRead = append(granted.FSRead, t.grants.fsRead...)
 		granted.FSWrite = append(granted.FSWrite, t.grants.fsWrite...)
@@ -66,7 +66,8 @@ func (t *Target) requestedEntitlements(granted Entitlements, need *Entitlements,
 		case k == "device":
 			fields, err := csvvalue.Fields(rest, nil)
 			if err != nil {
-				return fmt.Errorf("failed to parse device entitlement %q: %w", rest, err)
+				return &specError{attr: "entitlements", elem: func(lit string) bool { return lit == e },
+					err: fmt.Errorf("failed to parse device entitlement %q: %w", rest, err)}
 			}
 			// buildx asks for a named device whatever --allow says
 			need.addDevice(fields[0])
@@ -82,7 +83,7 @@ func (t *Target) requestedEntitlements(granted Entitlements, need *Entitlements,
 		if o.Type == "local" {
 			deletes, err := localOutputDeletes(o.Attrs["mode"])
 			if err != nil {
-				return err
+				return &specError{attr: "output", elem: sameSpec(o), err: err}
 			}
 			if deletes && !granted.LocalOutputDelete {
 				need.LocalOutputDelete = true

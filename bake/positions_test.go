@@ -218,3 +218,30 @@ func assertPositionError(t *testing.T, what string, err error, want string) {
 		t.Errorf("%s: PositionError %v, want %v", what, pe != nil, wantPos)
 	}
 }
+
+// The entitlement check's errors about a target's values are placed too.
+func TestEntitlementErrorPositions(t *testing.T) {
+	const src = `target "dev" {
+  entitlements = ["network.host", "device=\"a"]
+}
+target "mode" {
+  output = ["type=local,dest=out,mode=mirror"]
+}
+`
+	for _, tc := range []struct{ target, want string }{
+		{"dev", `docker-bake.hcl:2:35: target dev: failed to parse device entitlement "\"a": parse error on line 1, column 2: extraneous or missing " in quoted-field`},
+		{"mode", `docker-bake.hcl:5:13: target mode: invalid local exporter mode "mirror"`},
+	} {
+		p, _, err := Load(context.Background(), LoadOptions{
+			Files:     []string{"docker-bake.hcl"},
+			Targets:   []string{tc.target},
+			Env:       []string{},
+			ReadFiles: files(File{Name: "docker-bake.hcl", Data: []byte(src)}),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = p.MissingEntitlements(Entitlements{})
+		assertPositionError(t, tc.target, err, tc.want)
+	}
+}
