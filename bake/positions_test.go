@@ -245,3 +245,59 @@ target "mode" {
 		assertPositionError(t, tc.target, err, tc.want)
 	}
 }
+
+// The rules buildx applies only when it builds (CheckBuild) are placed too,
+// and keep buildx's messages; Load lets these targets through, as --print does.
+func TestBuildRuleErrorPositions(t *testing.T) {
+	const src = `target "syntax" {
+  args = { BUILDKIT_SYNTAX = " " }
+}
+target "tag" {
+  tags = ["ok", "Not:A:Tag"]
+}
+target "push" {
+  output = ["type=registry"]
+}
+target "network" {
+  network = "bridge"
+}
+target "hosts" {
+  extra-hosts = {
+    a = "10.0.0.1"
+    b = "not-an-ip"
+  }
+}
+target "fine" {
+  tags = ["r/app:1"]
+  output = ["type=image,push=true"]
+  network = "host"
+  extra-hosts = { gw = "host-gateway", v6 = "[::1]" }
+}
+`
+	for _, tc := range []struct{ target, want string }{
+		{"syntax", `docker-bake.hcl:2:30: target syntax: empty BUILDKIT_SYNTAX build-arg is invalid, use --build-arg BUILDKIT_SYNTAX without '=' for optional behavior`},
+		{"tag", `docker-bake.hcl:5:17: target tag: invalid tag "Not:A:Tag": invalid reference format`},
+		{"push", `docker-bake.hcl:8:13: target push: tag is needed when pushing to registry`},
+		{"network", `docker-bake.hcl:11:13: target network: network mode "bridge" not supported by buildkit - you can define a custom network for your builder using the network driver-opt in buildx create`},
+		{"hosts", `docker-bake.hcl:16:9: target hosts: invalid host b=not-an-ip`},
+		{"fine", ""},
+	} {
+		p, _, err := Load(context.Background(), LoadOptions{
+			Files:     []string{"docker-bake.hcl"},
+			Targets:   []string{tc.target},
+			Env:       []string{},
+			ReadFiles: files(File{Name: "docker-bake.hcl", Data: []byte(src)}),
+		})
+		if err != nil {
+			t.Fatalf("%s: Load: %v", tc.target, err)
+		}
+		err = p.CheckBuild(nil)
+		if tc.want == "" {
+			if err != nil {
+				t.Errorf("%s: %v", tc.target, err)
+			}
+			continue
+		}
+		assertPositionError(t, tc.target, err, tc.want)
+	}
+}
