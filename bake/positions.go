@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/kiln-build/kiln/hclspec"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -106,8 +107,9 @@ func literal(e hcl.Expression) (string, bool) {
 // origin is where a resolved target's value of one attribute came from.
 type origin struct {
 	rng *hcl.Range
-	// set is the override key (e.g. "shm-size") when a --set value or a
-	// flag set it; rng is then where the target declares the attribute.
+	// set is the target and override key (e.g. "base.shm-size") when a
+	// --set value or a flag set it; rng is then where that target declares
+	// the attribute.
 	set string
 }
 
@@ -127,7 +129,7 @@ func (r *resolver) valueOrigin(name, attr, mapKey string, o Overrides, n narrow)
 		visited[tn] = true
 		if key, replaced := overrideOf(o[tn], attr, mapKey); key != "" {
 			if first == nil {
-				first = &origin{rng: r.c.ownRange(tn, attr), set: key}
+				first = &origin{rng: r.c.ownRange(tn, attr), set: tn + "." + key}
 			}
 			if replaced { // what the files say is gone
 				return nil
@@ -220,7 +222,7 @@ func (c Config) overrideErrorAt(name string, err error) error {
 	if !errors.As(err, &oe) {
 		return fmt.Errorf("target %s: %w", name, err)
 	}
-	org := origin{rng: c.ownRange(name, keyAttr(oe.key)), set: oe.key}
+	org := origin{rng: c.ownRange(name, keyAttr(oe.key)), set: name + "." + oe.key}
 	return at(org.rng, fmt.Errorf("target %s: %w", name, org.explain(oe.err)))
 }
 
@@ -240,7 +242,7 @@ type PositionError struct {
 	Err   error
 }
 
-func (e *PositionError) Error() string { return atPos(e.Range, e.Err.Error()) }
+func (e *PositionError) Error() string { return hclspec.Located(e.Range, e.Err.Error()) }
 
 func (e *PositionError) Unwrap() error { return e.Err }
 
