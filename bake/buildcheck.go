@@ -82,7 +82,7 @@ func (t *Target) prepare(lookupEnv func(string) (string, bool), stdoutTerminal b
 			return &specError{attr: "secret", elem: sameSpec(s), err: err}
 		}
 	}
-	if err := t.checkSSH(contextPath, lookupEnv, urls); err != nil {
+	if err := t.checkSSH(lookupEnv, urls); err != nil {
 		return err
 	}
 	if err := prepareOutputs(t.Outputs, stdoutTerminal); err != nil {
@@ -102,18 +102,20 @@ func (t *Target) prepare(lookupEnv func(string) (string, bool), stdoutTerminal b
 	return checkResources(t.Resources.ToEntries())
 }
 
-// sshSpecs are the SSH agents a build of a target with this context
-// forwards: those it names, else the default agent for a Git context
-// reached over SSH (buildx's toBuildOpt).
-func (t *Target) sshSpecs(contextPath string, isGitSSH func(string) bool) []*buildflags.SSH {
-	if len(t.SSH) == 0 && isGitSSH(contextPath) {
+// SSHAgents are the SSH agents a build of t forwards: those it names, else
+// the default agent when its context is a Git repository reached over SSH
+// (buildx's toBuildOpt), which BuildKit needs to fetch it.
+func (t *Target) SSHAgents() []*buildflags.SSH { return t.sshAgents(buildflags.IsGitSSH) }
+
+func (t *Target) sshAgents(isGitSSH func(string) bool) []*buildflags.SSH {
+	if len(t.SSH) == 0 && t.Context != nil && isGitSSH(*t.Context) {
 		return []*buildflags.SSH{{ID: "default"}}
 	}
 	return t.SSH
 }
 
-func (t *Target) checkSSH(contextPath string, lookupEnv func(string) (string, bool), urls *urlKinds) error {
-	spec, err := checkSSH(t.sshSpecs(contextPath, urls.isGitSSH), lookupEnv)
+func (t *Target) checkSSH(lookupEnv func(string) (string, bool), urls *urlKinds) error {
+	spec, err := checkSSH(t.sshAgents(urls.isGitSSH), lookupEnv)
 	switch {
 	case err == nil:
 		return nil

@@ -105,11 +105,7 @@ func (t *Target) requestedEntitlements(granted Entitlements, need *Entitlements,
 			ro[p] = struct{}{}
 		}
 	}
-	contextPath := ""
-	if t.Context != nil {
-		contextPath = *t.Context
-	}
-	for _, s := range t.sshSpecs(contextPath, buildflags.IsGitSSH) {
+	for _, s := range t.SSHAgents() {
 		for _, p := range s.Paths {
 			ro[p] = struct{}{}
 		}

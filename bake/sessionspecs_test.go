@@ -1,6 +1,7 @@
 package bake
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/pem"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/docker/buildx/util/buildflags"
@@ -112,5 +114,44 @@ func sameError(t *testing.T, what string, got, want error) {
 		t.Errorf("%s: kiln %v, BuildKit %v", what, got, want)
 	case got != nil && got.Error() != want.Error():
 		t.Errorf("%s:\n kiln     %v\n BuildKit %v", what, got, want)
+	}
+}
+
+// A Git context reached over SSH forwards the default agent when the
+// target names none, as buildx does; Load checks that agent.
+func TestSSHAgentsOfGitSSHContext(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	const src = `target "git" {
+  context = "git@github.com:docker/buildx.git"
+}
+target "named" {
+  context = "git@github.com:docker/buildx.git"
+  ssh = ["key=` + "SOCK" + `"]
+}
+target "local" {}
+`
+	p, _, err := Load(context.Background(), LoadOptions{
+		Files:     []string{"docker-bake.hcl"},
+		Targets:   []string{"git", "named", "local"},
+		Env:       []string{"SSH_AUTH_SOCK=" + sock},
+		ReadFiles: files(File{Name: "docker-bake.hcl", Data: []byte(strings.ReplaceAll(src, "SOCK", sock))}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string][]*buildflags.SSH{
+		"git":   {{ID: "default"}},
+		"named": {{ID: "key", Paths: []string{sock}}},
+		"local": nil,
+	} {
+		got := p.Targets[name].SSHAgents()
+		if !slices.EqualFunc(got, want, func(a, b *buildflags.SSH) bool { return a.Equal(b) }) {
+			t.Errorf("%s: SSHAgents %v, want %v", name, got, want)
+		}
 	}
 }
