@@ -145,12 +145,7 @@ target "loop2" {
 		{"j", `docker-bake.json:1:31: target j: invalid ulimit argument: nofile`},
 	}
 	for _, tc := range cases {
-		_, _, err := Load(context.Background(), LoadOptions{
-			Files:     []string{"docker-bake.hcl", "docker-bake.json"},
-			Targets:   []string{tc.target},
-			Env:       []string{},
-			ReadFiles: files(File{Name: "docker-bake.hcl", Data: []byte(hclSrc)}, File{Name: "docker-bake.json", Data: []byte(jsonSrc)}),
-		})
+		_, err := loadSources(LoadOptions{Targets: []string{tc.target}}, "docker-bake.hcl", hclSrc, "docker-bake.json", jsonSrc)
 		assertPositionError(t, tc.target, err, tc.want)
 	}
 }
@@ -190,19 +185,25 @@ target "b" {
 		{[]string{"z*.tags=1"}, `could not find any target matching 'z*'`},
 	}
 	for _, tc := range cases {
-		_, _, err := Load(context.Background(), LoadOptions{
-			Files:     []string{"docker-bake.hcl"},
-			Targets:   []string{"b"},
-			Overrides: tc.set,
-			Env:       []string{},
-			ReadFiles: files(File{Name: "docker-bake.hcl", Data: []byte(src)}),
-		})
+		_, err := loadSources(LoadOptions{Targets: []string{"b"}, Overrides: tc.set}, "docker-bake.hcl", src)
 		assertPositionError(t, strings.Join(tc.set, " "), err, tc.want)
 	}
 }
 
-func files(fs ...File) func([]string, io.Reader) ([]File, error) {
-	return func([]string, io.Reader) ([]File, error) { return fs, nil }
+// loadSources runs Load on the named sources (name, text, name, text...)
+// as files, in an empty environment unless o says otherwise.
+func loadSources(o LoadOptions, nameText ...string) (*Plan, error) {
+	var fs []File
+	for i := 0; i+1 < len(nameText); i += 2 {
+		fs = append(fs, File{Name: nameText[i], Data: []byte(nameText[i+1])})
+		o.Files = append(o.Files, nameText[i])
+	}
+	o.ReadFiles = func([]string, io.Reader) ([]File, error) { return fs, nil }
+	if o.Env == nil {
+		o.Env = []string{}
+	}
+	p, _, err := Load(context.Background(), o)
+	return p, err
 }
 
 // assertPositionError checks err's text and that it is a PositionError
@@ -232,12 +233,7 @@ target "mode" {
 		{"dev", `docker-bake.hcl:2:35: target dev: failed to parse device entitlement "\"a": parse error on line 1, column 2: extraneous or missing " in quoted-field`},
 		{"mode", `docker-bake.hcl:5:13: target mode: invalid local exporter mode "mirror"`},
 	} {
-		p, _, err := Load(context.Background(), LoadOptions{
-			Files:     []string{"docker-bake.hcl"},
-			Targets:   []string{tc.target},
-			Env:       []string{},
-			ReadFiles: files(File{Name: "docker-bake.hcl", Data: []byte(src)}),
-		})
+		p, err := loadSources(LoadOptions{Targets: []string{tc.target}}, "docker-bake.hcl", src)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -282,12 +278,7 @@ target "fine" {
 		{"hosts", `docker-bake.hcl:16:9: target hosts: invalid host b=not-an-ip`},
 		{"fine", ""},
 	} {
-		p, _, err := Load(context.Background(), LoadOptions{
-			Files:     []string{"docker-bake.hcl"},
-			Targets:   []string{tc.target},
-			Env:       []string{},
-			ReadFiles: files(File{Name: "docker-bake.hcl", Data: []byte(src)}),
-		})
+		p, err := loadSources(LoadOptions{Targets: []string{tc.target}}, "docker-bake.hcl", src)
 		if err != nil {
 			t.Fatalf("%s: Load: %v", tc.target, err)
 		}

@@ -1,7 +1,6 @@
 package bake
 
 import (
-	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/pem"
@@ -135,12 +134,8 @@ target "named" {
 }
 target "local" {}
 `
-	p, _, err := Load(context.Background(), LoadOptions{
-		Files:     []string{"docker-bake.hcl"},
-		Targets:   []string{"git", "named", "local"},
-		Env:       []string{"SSH_AUTH_SOCK=" + sock},
-		ReadFiles: files(File{Name: "docker-bake.hcl", Data: []byte(strings.ReplaceAll(src, "SOCK", sock))}),
-	})
+	p, err := loadSources(LoadOptions{Targets: []string{"git", "named", "local"}, Env: []string{"SSH_AUTH_SOCK=" + sock}},
+		"docker-bake.hcl", strings.ReplaceAll(src, "SOCK", sock))
 	if err != nil {
 		t.Fatal(err)
 	}
