@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"testing"
 )
@@ -122,6 +123,25 @@ target "loop1" {
 target "loop2" {
   contexts = { l = "target:loop1" }
 }
+target "ctxstdin" {
+  context = "-"
+}
+target "multi" {
+  platforms = ["linux/amd64", "linux/arm64"]
+  contexts = { base = "target:narrow" }
+}
+target "narrow" {
+  platforms = ["linux/amd64", "linux/s390x"]
+}
+target "linkparent" {
+  contexts = { dep = "target:gone" }
+}
+target "linkchild" {
+  inherits = ["linkparent"]
+}
+target "destfile" {
+  output = ["type=local,dest=a-file"]
+}
 `
 	const jsonSrc = `{"target": {"j": {"ulimits": ["nofile"]}}}`
 	cases := []struct{ target, want string }{
@@ -143,11 +163,22 @@ target "loop2" {
 		{"self", `docker-bake.hcl:45:21: target self cannot link to itself`},
 		{"loop1", `docker-bake.hcl:51:20: infinite loop from loop2 to loop1 (loop1 -> loop2 -> loop1)`},
 		{"j", `docker-bake.json:1:31: target j: invalid ulimit argument: nofile`},
+		{"ctxstdin", `docker-bake.hcl:54:13: target ctxstdin: context from stdin not allowed in bake`},
+		{"multi", `docker-bake.hcl:58:23: target narrow can't be used by multi because its platforms [linux/amd64 linux/arm64] are not a subset of [linux/amd64 linux/s390x]`},
+		// a context inherited from a parent: where the parent wrote it
+		{"linkchild", `docker-bake.hcl:64:22: failed to find target gone, in context "dep" of target "linkchild"`},
+		{"destfile", `docker-bake.hcl:70:13: target destfile: destination directory a-file is a file`},
+	}
+	if err := os.WriteFile("a-file", nil, 0o644); err != nil {
+		t.Fatal(err)
 	}
 	for _, tc := range cases {
 		_, err := loadSources(LoadOptions{Targets: []string{tc.target}}, "docker-bake.hcl", hclSrc, "docker-bake.json", jsonSrc)
 		assertPositionError(t, tc.target, err, tc.want)
 	}
+	// a file output without dest when stdout is a terminal
+	_, err := loadSources(LoadOptions{Targets: []string{"stdout"}, StdoutTerminal: true}, "docker-bake.hcl", hclSrc)
+	assertPositionError(t, "stdout to a terminal", err, `docker-bake.hcl:20:13: target stdout: dest file is required for tar exporter. refusing to write to console`)
 }
 
 // A --set value a target cannot take points at the attribute it sets in
