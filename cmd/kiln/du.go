@@ -14,7 +14,8 @@ import (
 	"github.com/moby/buildkit/client"
 )
 
-func init() {
+// newDuCommand is `kiln du`.
+func newDuCommand() *command {
 	c := &command{name: "du", usage: "du [OPTIONS]", short: "Show the build cache's disk usage"}
 	c.run = func(ctx context.Context, args []string) error {
 		fs := newFlags(c)
@@ -47,7 +48,7 @@ func init() {
 		}
 		return nil
 	}
-	register(c)
+	return c
 }
 
 // printUsageTable is buildx du's default table.

@@ -19,7 +19,8 @@ import (
 	"github.com/moby/buildkit/client"
 )
 
-func init() {
+// newPoolCommand is `kiln pool`.
+func newPoolCommand() *command {
 	c := &command{name: "pool", usage: "pool ls [OPTIONS]", short: "Show the nodes of a pool: whether each answers, its BuildKit version, platforms and load"}
 	c.run = func(ctx context.Context, args []string) error {
 		if len(args) == 0 || args[0] != "ls" {
@@ -44,7 +45,7 @@ func init() {
 		writePoolTable(os.Stdout, rows)
 		return nil
 	}
-	register(c)
+	return c
 }
 
 // loadPool is the pool a command names: --builder values (addresses, or

@@ -16,7 +16,8 @@ import (
 	"github.com/spf13/pflag"
 )
 
-func init() {
+// newPruneCommand is `kiln prune`.
+func newPruneCommand() *command {
 	c := &command{name: "prune", usage: "prune [OPTIONS]", short: "Remove build cache"}
 	c.run = func(ctx context.Context, args []string) error {
 		fs := newFlags(c)
@@ -85,7 +86,7 @@ func init() {
 		fmt.Fprintf(tw, "Total:\t%s\n", units.HumanSize(float64(total)))
 		return tw.Flush()
 	}
-	register(c)
+	return c
 }
 
 func confirm(question string) bool {
