@@ -23,7 +23,7 @@ import (
 // `cwd://` prefix), sends file outputs without dest to stdout ("-"), and
 // rejects values a build could not use (platforms, shm-size, ulimits,
 // annotations, resources, secrets and ssh sources, outputs).
-func (t *Target) prepare(lookupEnv func(string) (string, bool), stdoutTerminal bool, urls *urlKinds) error {
+func (t *Target) prepare(lookupEnv func(string) (string, bool), stdoutTerminal bool, urls *urlKinds, inp *Input) error {
 	if t.Context != nil && *t.Context == "-" {
 		return fmt.Errorf("context from stdin not allowed in bake")
 	}
@@ -36,6 +36,10 @@ func (t *Target) prepare(lookupEnv func(string) (string, bool), stdoutTerminal b
 	}
 	if !strings.HasPrefix(contextPath, "cwd://") && !urls.isRemote(contextPath) {
 		contextPath = path.Clean(contextPath)
+	}
+	contextPath, err := t.applyRemoteInput(inp, contextPath)
+	if err != nil {
+		return err
 	}
 	if v, ok := strings.CutPrefix(contextPath, "cwd://"); ok {
 		contextPath = path.Clean(v)
