@@ -23,7 +23,7 @@ import (
 // `cwd://` prefix), sends file outputs without dest to stdout ("-"), and
 // rejects values a build could not use (platforms, shm-size, ulimits,
 // annotations, resources, secrets and ssh sources, outputs).
-func (t *Target) prepare(lookupEnv func(string) (string, bool), stdoutTerminal bool, urls *urlKinds, inp *Input) error {
+func (t *Target) prepare(lookupEnv func(string) (string, bool), stdoutTerminal bool, urls *urlKinds, inp *Input, environ []string) error {
 	if t.Context != nil && *t.Context == "-" {
 		return fmt.Errorf("context from stdin not allowed in bake")
 	}
@@ -57,7 +57,8 @@ func (t *Target) prepare(lookupEnv func(string) (string, bool), stdoutTerminal b
 	if err := checkSecrets(t.Secrets.Normalize(), lookupEnv); err != nil {
 		return err
 	}
-	if err := t.checkSSH(contextPath, lookupEnv, urls); err != nil {
+	t.remoteSession(inp, contextPath, environ, urls)
+	if err := t.checkSSH(lookupEnv); err != nil {
 		return err
 	}
 	if err := prepareOutputs(t.Outputs, stdoutTerminal); err != nil {
@@ -105,11 +106,8 @@ func checkSecrets(secrets buildflags.Secrets, lookupEnv func(string) (string, bo
 	return nil
 }
 
-func (t *Target) checkSSH(contextPath string, lookupEnv func(string) (string, bool), urls *urlKinds) error {
-	specs := t.SSH
-	if len(specs) == 0 && urls.isGitSSH(contextPath) {
-		specs = []*buildflags.SSH{{ID: "default"}}
-	}
+func (t *Target) checkSSH(lookupEnv func(string) (string, bool)) error {
+	specs := t.BuildSSH()
 	configs := make([]sshprovider.AgentConfig, 0, len(specs))
 	for _, s := range specs {
 		cfg := sshprovider.AgentConfig{ID: s.ID, Paths: slices.Clone(s.Paths)}

@@ -85,6 +85,8 @@ type Target struct {
 	// remote is where the contexts of a remote definition's target come
 	// from (remote.go); nil for local definitions.
 	remote *remoteContexts
+	// sshDefault: a build forwards the default SSH agent (BuildSSH).
+	sshDefault bool
 }
 
 // Linked reports whether the target is in a Plan only because another

@@ -106,11 +106,7 @@ func (t *Target) requestedEntitlements(granted Entitlements, need *Entitlements,
 			ro[p] = struct{}{}
 		}
 	}
-	ssh := t.SSH
-	if len(ssh) == 0 && t.Context != nil && buildflags.IsGitSSH(*t.Context) {
-		ssh = []*buildflags.SSH{{ID: "default"}}
-	}
-	for _, s := range ssh {
+	for _, s := range t.BuildSSH() {
 		for _, p := range s.Paths {
 			ro[p] = struct{}{}
 		}

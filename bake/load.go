@@ -70,6 +70,7 @@ func Load(ctx context.Context, opts LoadOptions) (*Plan, *hclspec.Meta, error) {
 	lookupEnv := opts.lookupEnv()
 	epoch, hasEpoch := lookupEnv("SOURCE_DATE_EPOCH")
 	var urls urlKinds
+	environ := opts.environ()
 	for _, name := range sortedKeys(p.Targets) {
 		t := p.Targets[name]
 		if disablePolicy {
@@ -82,7 +83,7 @@ func Load(ctx context.Context, opts LoadOptions) (*Plan, *hclspec.Meta, error) {
 			v := epoch
 			t.Args["SOURCE_DATE_EPOCH"] = &v
 		}
-		if err := t.prepare(lookupEnv, opts.StdoutTerminal, &urls, inp); err != nil {
+		if err := t.prepare(lookupEnv, opts.StdoutTerminal, &urls, inp, environ); err != nil {
 			return nil, nil, fmt.Errorf("target %s: %w", name, err)
 		}
 	}

@@ -11,9 +11,11 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/docker/buildx/util/buildflags"
 	"github.com/docker/buildx/util/urlutil"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerfile/dfgitutil"
+	"github.com/moby/buildkit/util/gitutil"
 )
 
 // Input is the source a remote bake definition was read from, as buildx's
@@ -85,6 +87,9 @@ func readRemoteFiles(ctx context.Context, r *RemoteDefinition, names []string, s
 type remoteContexts struct {
 	context *llb.State
 	named   map[string]NamedContext
+	// secrets are the Git credentials of the definition's host, given to
+	// a build whose context is on that host (buildx's toBuildOpt).
+	secrets buildflags.Secrets
 }
 
 // NamedContext is a named context of a remote definition's target that
@@ -112,6 +117,82 @@ func (t *Target) RemoteNamedContext(name string) (NamedContext, bool) {
 	}
 	nc, ok := t.remote.named[name]
 	return nc, ok
+}
+
+// RemoteSecrets are the Git credentials (BUILDX_BAKE_GIT_AUTH_TOKEN,
+// BUILDX_BAKE_GIT_AUTH_HEADER) a build of a remote definition's target
+// gets besides its own secrets; they are not printed, as in buildx.
+func (t *Target) RemoteSecrets() buildflags.Secrets {
+	if t.remote == nil {
+		return nil
+	}
+	return t.remote.secrets
+}
+
+// BuildSSH are the SSH agents a build of t forwards, as buildx's
+// toBuildOpt: the target's own, or the default agent when its context is
+// a Git URL over SSH and it names none, or always when the remote
+// definition itself was read over SSH. --print shows only the target's.
+func (t *Target) BuildSSH() buildflags.SSHKeys {
+	if t.sshDefault {
+		return buildflags.SSHKeys{{ID: "default"}}
+	}
+	return t.SSH
+}
+
+// GitAuthSecrets are buildx's gitAuthSecretsFromEnviron: the token and
+// header in BUILDX_BAKE_GIT_AUTH_TOKEN and BUILDX_BAKE_GIT_AUTH_HEADER (any
+// case), as the secrets BuildKit's git source reads for the URL's host.
+func GitAuthSecrets(remoteURL string, environ []string) buildflags.Secrets {
+	host, ok := gitAuthHost(remoteURL)
+	if !ok {
+		return nil
+	}
+	var out buildflags.Secrets
+	for _, s := range []struct{ id, env string }{
+		{llb.GitAuthTokenKey, "BUILDX_BAKE_GIT_AUTH_TOKEN"},
+		{llb.GitAuthHeaderKey, "BUILDX_BAKE_GIT_AUTH_HEADER"},
+	} {
+		for _, kv := range environ {
+			if k, _, ok := strings.Cut(kv, "="); ok && strings.EqualFold(k, s.env) {
+				out = append(out, &buildflags.Secret{ID: s.id + "." + host, Env: k})
+				break
+			}
+		}
+	}
+	return out
+}
+
+func gitAuthHost(u string) (string, bool) {
+	g, err := gitutil.ParseURL(u)
+	if err != nil || g.Host == "" {
+		return "", false
+	}
+	return g.Host, true
+}
+
+// remoteSession sets what a build of t gets from the remote definition
+// beyond its contexts: the Git credentials when the context is on the
+// definition's host, the default SSH agent when either is Git over SSH.
+// contextPath is the context after applyRemoteInput.
+func (t *Target) remoteSession(inp *Input, contextPath string, environ []string, urls *urlKinds) {
+	if len(t.SSH) == 0 && urls.isGitSSH(contextPath) || inp != nil && urls.isGitSSH(inp.URL) {
+		t.sshDefault = true
+	}
+	if inp == nil || !urls.isRemote(inp.URL) || !urls.isRemote(contextPath) {
+		return
+	}
+	h1, ok1 := gitAuthHost(inp.URL)
+	h2, ok2 := gitAuthHost(contextPath)
+	if !ok1 || !ok2 || !strings.EqualFold(h1, h2) {
+		return
+	}
+	if secrets := GitAuthSecrets(inp.URL, environ); len(secrets) > 0 {
+		if t.remote == nil {
+			t.remote = &remoteContexts{}
+		}
+		t.remote.secrets = secrets
+	}
 }
 
 // applyRemoteInput is buildx's updateContext and the checks toBuildOpt

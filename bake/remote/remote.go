@@ -25,7 +25,6 @@ import (
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
 	"github.com/moby/buildkit/session/sshforward/sshprovider"
 	"github.com/moby/buildkit/util/archiveutil"
-	"github.com/moby/buildkit/util/gitutil"
 )
 
 // maxDefinitionSize is buildx's limit for a URL that is not an archive.
@@ -33,11 +32,12 @@ const maxDefinitionSize = 2 * 1024 * 1024
 
 // Read fetches url through c and reads the named bake files from it (the
 // default file names, those that exist, when names is empty). A URL that
-// is neither Git nor HTTP(S) is refused. lookupEnv supplies
+// is neither Git nor HTTP(S) is refused. environ ("KEY=VALUE") supplies
 // BUILDX_BAKE_GIT_SSH, BUILDX_BAKE_GIT_AUTH_TOKEN/HEADER and
 // BUILDX_BAKE_GIT_ADVICE; status, when not nil, receives the progress of
 // the fetch and is closed.
-func Read(ctx context.Context, c *client.Client, url string, names []string, lookupEnv func(string) (string, bool), status chan *client.SolveStatus) ([]bake.File, *bake.Input, error) {
+func Read(ctx context.Context, c *client.Client, url string, names []string, environ []string, status chan *client.SolveStatus) ([]bake.File, *bake.Input, error) {
+	lookupEnv := lookup(environ)
 	var sessions []session.Attachable
 	var filename string
 	keepGitDir := false
@@ -49,7 +49,7 @@ func Read(ctx context.Context, c *client.Client, url string, names []string, loo
 			closeStatus(status)
 			return nil, nil, err
 		}
-		sessions = gitSessions(url, lookupEnv)
+		sessions = gitSessions(url, lookupEnv, environ)
 	} else {
 		st, filename, ok = dockerui.DetectHTTPContext(url)
 		if !ok {
@@ -59,10 +59,12 @@ func Read(ctx context.Context, c *client.Client, url string, names []string, loo
 	}
 	inp := &bake.Input{State: st, URL: url}
 	var files []bake.File
+	var fetchErr error
 	_, err = c.Build(ctx, client.SolveOpt{Session: sessions, Internal: true}, "kiln", func(ctx context.Context, gc gateway.Client) (*gateway.Result, error) {
 		ref, err := solve(ctx, gc, *st)
 		if err != nil {
-			return nil, fetchError(url, err)
+			fetchErr = err
+			return nil, err
 		}
 		if filename != "" {
 			files, err = filesFromURLRef(ctx, gc, ref, inp, filename, names)
@@ -71,6 +73,9 @@ func Read(ctx context.Context, c *client.Client, url string, names []string, loo
 		}
 		return nil, err
 	}, status)
+	if fetchErr != nil {
+		return nil, nil, fetchError(url, fetchErr)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -129,7 +134,7 @@ func solve(ctx context.Context, gc gateway.Client, st llb.State) (gateway.Refere
 // gitSessions are the SSH agent (BUILDX_BAKE_GIT_SSH, else SSH_AUTH_SOCK)
 // and the Git credentials for the URL's host, as buildx attaches them;
 // each only when it can be set up.
-func gitSessions(url string, lookupEnv func(string) (string, bool)) []session.Attachable {
+func gitSessions(url string, lookupEnv func(string) (string, bool), environ []string) []session.Attachable {
 	var out []session.Attachable
 	paths, _ := lookupEnv("BUILDX_BAKE_GIT_SSH")
 	cfg := sshprovider.AgentConfig{ID: "default", Paths: strings.Split(paths, ",")}
@@ -143,29 +148,13 @@ func gitSessions(url string, lookupEnv func(string) (string, bool)) []session.At
 	if ssh, err := sshprovider.NewSSHAgentProvider([]sshprovider.AgentConfig{cfg}); err == nil {
 		out = append(out, ssh)
 	}
-	if srcs := GitAuthSecrets(url, lookupEnv); len(srcs) > 0 {
+	var srcs []secretsprovider.Source
+	for _, s := range bake.GitAuthSecrets(url, environ) {
+		srcs = append(srcs, secretsprovider.Source{ID: s.ID, Env: s.Env})
+	}
+	if len(srcs) > 0 {
 		if store, err := secretsprovider.NewStore(srcs); err == nil {
 			out = append(out, secretsprovider.NewSecretProvider(store))
-		}
-	}
-	return out
-}
-
-// GitAuthSecrets are buildx's gitAuthSecretsFromEnv: the token and header
-// in BUILDX_BAKE_GIT_AUTH_TOKEN and BUILDX_BAKE_GIT_AUTH_HEADER, as the
-// secrets BuildKit's git source reads for the URL's host.
-func GitAuthSecrets(url string, lookupEnv func(string) (string, bool)) []secretsprovider.Source {
-	g, err := gitutil.ParseURL(url)
-	if err != nil || g.Host == "" {
-		return nil
-	}
-	var out []secretsprovider.Source
-	for _, s := range []struct{ key, env string }{
-		{llb.GitAuthTokenKey, "BUILDX_BAKE_GIT_AUTH_TOKEN"},
-		{llb.GitAuthHeaderKey, "BUILDX_BAKE_GIT_AUTH_HEADER"},
-	} {
-		if _, ok := lookupEnv(s.env); ok {
-			out = append(out, secretsprovider.Source{ID: s.key + "." + g.Host, Env: s.env})
 		}
 	}
 	return out
@@ -233,4 +222,17 @@ func filesFromRef(ctx context.Context, ref gateway.Reference, names []string) ([
 		files = append(files, bake.File{Name: name, Data: dt})
 	}
 	return files, nil
+}
+
+// lookup finds variables in environ (the last of a name wins, as in exec).
+func lookup(environ []string) func(string) (string, bool) {
+	m := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		k, v, _ := strings.Cut(kv, "=")
+		m[k] = v
+	}
+	return func(k string) (string, bool) {
+		v, ok := m[k]
+		return v, ok
+	}
 }

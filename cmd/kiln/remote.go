@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/kiln-build/kiln/bake"
 	"github.com/kiln-build/kiln/bake/remote"
@@ -49,14 +48,9 @@ func remoteDefinition(o *bakeOptions, bio bakeIO) (*bake.RemoteDefinition, error
 	if o.affectedSince != "" {
 		return nil, errors.New("--affected-since compares local files at a Git revision; it does not apply to a remote bake definition")
 	}
-	lookup := os.LookupEnv
-	if bio.env != nil {
-		env := map[string]string{}
-		for _, kv := range bio.env {
-			k, v, _ := strings.Cut(kv, "=")
-			env[k] = v
-		}
-		lookup = func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	environ := bio.env
+	if environ == nil {
+		environ = os.Environ()
 	}
 	return &bake.RemoteDefinition{
 		URL:        o.remoteURL,
@@ -74,7 +68,7 @@ func remoteDefinition(o *bakeOptions, bio bakeIO) (*bake.RemoteDefinition, error
 			if err != nil {
 				return nil, nil, err
 			}
-			files, inp, err := remote.Read(ctx, node.Client(), o.remoteURL, names, lookup, p.Channel("remote"))
+			files, inp, err := remote.Read(ctx, node.Client(), o.remoteURL, names, environ, p.Channel("remote"))
 			if _, perr := p.Wait(); err == nil && perr != nil {
 				err = perr
 			}
