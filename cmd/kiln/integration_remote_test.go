@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/http/cgi"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -78,9 +79,20 @@ func TestIntegrationRemoteDefinition(t *testing.T) {
 	if buildx == "" {
 		t.Skip("needs buildx v0.38.2 (go install github.com/docker/buildx/cmd/buildx@v0.38.2, or KILN_TEST_BUILDX)")
 	}
-	gitBase := serveGitFiles(t, remoteRepo, "v1")
+	gitBase, repos := serveGitFiles(t, remoteRepo, "v1")
 	tarball := tarGz(t, remoteRepo)
 	mux := http.NewServeMux()
+	// the same repository over Git's smart HTTP (what https://…/r.git
+	// URLs use, without TLS here)
+	backend, err := exec.Command("git", "--exec-path").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux.Handle("/git/", &cgi.Handler{
+		Path: filepath.Join(strings.TrimSpace(string(backend)), "git-http-backend"),
+		Root: "/git",
+		Env:  []string{"GIT_PROJECT_ROOT=" + repos, "GIT_HTTP_EXPORT_ALL=1"},
+	})
 	mux.HandleFunc("/def.tar.gz", func(w http.ResponseWriter, r *http.Request) { w.Write(tarball) })
 	mux.HandleFunc("/plain.hcl", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, "target \"default\" {\n  context = \"sub\"\n  output = [\"type=cacheonly\"]\n}\n")
@@ -132,6 +144,7 @@ func TestIntegrationRemoteDefinition(t *testing.T) {
 			{"--print", "--set", "*.platform=linux/arm64", "--var", "WHO=me", git, "root"},
 			{"--print", git, gitBase + "#v1:sub", "cmd"}, // the second URL is BAKE_CMD_CONTEXT
 			{"--print", web.URL + "/plain.hcl"},
+			{"--print", web.URL + "/git/repo.git#v1", "root", "sub", "named"},
 			{"--list", "targets", git},
 			{"--list", "type=variables,format=json", git},
 		}
@@ -247,6 +260,16 @@ func TestIntegrationRemoteDefinition(t *testing.T) {
 			{"http-404", web.URL + "/nothere.tar.gz", "invalid response status 404"},
 			{"not-a-tarball", web.URL + "/broken.tar.gz", "Unclosed configuration block"},
 		}
+		// a target with the local context and a Dockerfile of that name
+		// here: buildx refuses rather than read the remote one
+		withDockerfile := t.TempDir()
+		writeFiles(t, withDockerfile, map[string]string{"cmd.Dockerfile": "FROM scratch\n"})
+		_, bAll, bCode := bx(withDockerfile, nil, "--print", git, "cmd")
+		_, kAll, kCode := kiln(withDockerfile, nil, "--print", git, "cmd")
+		const refused = "reading a dockerfile for a remote build invocation is currently not supported"
+		if bCode == 0 || kCode == 0 || !strings.Contains(lastErrorLine(bAll), refused) || !strings.Contains(strings.Join(errorLines(kAll), "\n"), refused) {
+			t.Errorf("local Dockerfile with a remote definition: buildx exit %d, kiln exit %d\nbuildx:\n%s\nkiln:\n%s", bCode, kCode, tail(bAll, 5), tail(kAll, 5))
+		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				_, bAll, bCode := bx(t.TempDir(), nil, "--print", c.url)
@@ -296,8 +319,8 @@ func (m *multi) Write(p []byte) (int, error) {
 
 // serveGitFiles commits files to a repository (branch main, the tags
 // given), serves it with `git daemon` on 127.0.0.1 and returns its URL
-// without a ref.
-func serveGitFiles(t *testing.T, files map[string]string, tags ...string) string {
+// without a ref, and the directory holding the bare repo.git.
+func serveGitFiles(t *testing.T, files map[string]string, tags ...string) (string, string) {
 	t.Helper()
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("needs git")
@@ -343,7 +366,7 @@ func serveGitFiles(t *testing.T, files map[string]string, tags ...string) string
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return "git://" + addr + "/repo.git"
+	return "git://" + addr + "/repo.git", base
 }
 
 // closedPort is a TCP port on 127.0.0.1 nothing listens on (just freed).
