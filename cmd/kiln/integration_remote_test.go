@@ -65,7 +65,43 @@ target "cmd" {
 `,
 	"defs/app/Dockerfile": "FROM scratch\nCOPY a /a\n",
 	"defs/app/a":          "app in defs\n",
+	// pol/: Rego policies inside the remote source, read from it
+	"pol/docker-bake.hcl": `target "root" {
+  output = ["type=cacheonly"]
 }
+target "app" {
+  context = "app"
+  output  = ["type=cacheonly"]
+}
+target "approved" {
+  context = "app"
+  labels  = { "com.example.approved" = "1" }
+  output  = ["type=cacheonly"]
+}
+target "extra" {
+  context = "lib"
+  policy  = [{ filename = "extra.rego" }]
+  output  = ["type=cacheonly"]
+}
+`,
+	"pol/Dockerfile":          "FROM scratch\nCOPY docker-bake.hcl /x\n",
+	"pol/Dockerfile.rego":     remoteNeedLabel,
+	"pol/app/Dockerfile":      "FROM scratch\nCOPY Dockerfile /x\n",
+	"pol/app/Dockerfile.rego": remoteNeedLabel,
+	"pol/lib/Dockerfile":      "FROM scratch\nCOPY Dockerfile /x\n",
+	"pol/lib/extra.rego":      remoteNeedLabel,
+}
+
+const remoteNeedLabel = `package docker
+
+default allow := false
+
+allow if input.env.labels["com.example.approved"] == "1"
+
+deny_msg contains "label com.example.approved=1 is required" if not allow
+
+decision := {"allow": allow, "deny_msg": deny_msg}
+`
 
 // TestIntegrationRemoteDefinition runs remote bake definitions, served from
 // 127.0.0.1 by `git daemon` and an HTTP server, through buildx v0.38.2
@@ -215,6 +251,34 @@ func TestIntegrationRemoteDefinition(t *testing.T) {
 			if tree["lib/s"] != remoteRepo["sub/s"] || tree["top/hello"] != remoteRepo["hello"] {
 				t.Errorf("named: image files %v, want lib/s and top/hello from the repository", tree)
 			}
+		}
+	})
+
+	t.Run("policy", func(t *testing.T) {
+		// Dockerfile.rego beside the remote Dockerfile, for the URL as
+		// context and for a folder of it, and a policy file named by the
+		// target: read from the remote source, as buildx reads them.
+		for _, c := range []struct {
+			target   string
+			wantFail bool
+		}{{"root", true}, {"app", true}, {"approved", false}, {"extra", true}} {
+			t.Run(c.target, func(t *testing.T) {
+				url := gitBase + "#main:pol"
+				_, bAll, bCode := bx(t.TempDir(), nil, url, c.target)
+				_, kAll, kCode := kiln(t.TempDir(), nil, url, c.target)
+				if (bCode != 0) != c.wantFail {
+					t.Fatalf("buildx exit %d, want failure %v:\n%s", bCode, c.wantFail, tail(bAll, 20))
+				}
+				if (kCode != 0) != (bCode != 0) {
+					t.Fatalf("buildx exit %d, kiln exit %d\nkiln:\n%s", bCode, kCode, tail(kAll, 20))
+				}
+				if want, got := policyLines(bAll), policyLines(kAll); !slices.Equal(want, got) || c.wantFail && len(want) == 0 {
+					t.Errorf("Policy: lines: buildx %q, kiln %q", want, got)
+				}
+				if bCode != 0 && !strings.Contains(kAll, lastErrorLine(bAll)) {
+					t.Errorf("kiln's output lacks buildx's error %q:\n%s", lastErrorLine(bAll), tail(kAll, 10))
+				}
+			})
 		}
 	})
 
