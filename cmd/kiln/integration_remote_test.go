@@ -215,6 +215,9 @@ func TestIntegrationRemoteDefinition(t *testing.T) {
 		bm, _ := readMetadata(t, filepath.Join(bDir, "md.json"))
 		km, _ := readMetadata(t, filepath.Join(kDir, "md.json"))
 		for _, name := range []string{"root", "sub", "named"} {
+			if !slices.Equal(keys(bm[name]), keys(km[name])) {
+				t.Errorf("%s: metadata keys buildx %v, kiln %v", name, keys(bm[name]), keys(km[name]))
+			}
 			b, k := bm[name]["buildx.build.provenance"], km[name]["buildx.build.provenance"]
 			if len(b) == 0 || len(k) == 0 {
 				t.Fatalf("%s: no provenance in the metadata (buildx %d bytes, kiln %d)", name, len(b), len(k))
