@@ -2,9 +2,11 @@ package bake
 
 import (
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/moby/buildkit/client/llb"
@@ -122,5 +124,46 @@ target "cmd" {
 	}
 	if s := plan.Targets["cmd"].RemoteSecrets(); len(s) != 0 {
 		t.Errorf("cmd: secrets %+v for another host", s)
+	}
+}
+
+// TestLoadRemoteDefinitionSSH: a definition read over SSH forwards the
+// default SSH agent to every build (buildx's toBuildOpt), which --print does
+// not show, and needs an agent socket as buildx's CreateSSH does.
+func TestLoadRemoteDefinitionSSH(t *testing.T) {
+	t.Chdir(t.TempDir())
+	const url = "git@example.com:o/r.git#main"
+	src := llb.Git("git@example.com:o/r.git", "main")
+	rd := &RemoteDefinition{
+		URL:        url,
+		CmdContext: "cwd://",
+		Read: func(ctx context.Context, names []string) ([]File, *Input, error) {
+			return []File{{Name: "docker-bake.hcl", Data: []byte("target \"sub\" {\n  context = \"sub\"\n}\n")}}, &Input{State: &src, URL: url}, nil
+		},
+	}
+	// a socket the agent check can stat (no agent is asked anything)
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	plan, _, err := Load(context.Background(), LoadOptions{Targets: []string{"sub"}, Remote: rd, Env: []string{"SSH_AUTH_SOCK=" + sock}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := plan.Targets["sub"]
+	if got := *sub.Context; got != url+":sub" {
+		t.Errorf("context %q", got)
+	}
+	if len(sub.SSH) != 0 {
+		t.Errorf("ssh %v would be printed", sub.SSH)
+	}
+	if ssh := sub.BuildSSH(); len(ssh) != 1 || ssh[0].ID != "default" {
+		t.Errorf("BuildSSH = %v, want the default agent", ssh)
+	}
+	_, _, err = Load(context.Background(), LoadOptions{Targets: []string{"sub"}, Remote: rd, Env: []string{}})
+	if err == nil || !strings.Contains(err.Error(), "invalid empty ssh agent socket") {
+		t.Errorf("without SSH_AUTH_SOCK: %v, want buildx's ssh agent error", err)
 	}
 }
