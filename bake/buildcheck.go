@@ -50,7 +50,7 @@ func sameSpec[T any, P interface {
 // `cwd://` prefix), sends file outputs without dest to stdout ("-"), and
 // rejects values a build could not use (platforms, shm-size, ulimits,
 // annotations, resources, secrets and ssh sources, outputs).
-func (t *Target) prepare(lookupEnv func(string) (string, bool), stdoutTerminal bool, urls *urlKinds) error {
+func (t *Target) prepare(lookupEnv func(string) (string, bool), stdoutTerminal bool, urls *urlKinds, inp *Input, environ []string) error {
 	if t.Context != nil && *t.Context == "-" {
 		return bad("context", fmt.Errorf("context from stdin not allowed in bake"))
 	}
@@ -63,6 +63,10 @@ func (t *Target) prepare(lookupEnv func(string) (string, bool), stdoutTerminal b
 	}
 	if !strings.HasPrefix(contextPath, "cwd://") && !urls.isRemote(contextPath) {
 		contextPath = path.Clean(contextPath)
+	}
+	contextPath, err := t.applyRemoteInput(inp, contextPath)
+	if err != nil {
+		return err
 	}
 	if v, ok := strings.CutPrefix(contextPath, "cwd://"); ok {
 		contextPath = path.Clean(v)
@@ -82,6 +86,7 @@ func (t *Target) prepare(lookupEnv func(string) (string, bool), stdoutTerminal b
 			return &specError{attr: "secret", elem: sameSpec(s), err: err}
 		}
 	}
+	t.remoteSession(inp, contextPath, environ, urls)
 	if err := t.checkSSH(lookupEnv, urls); err != nil {
 		return err
 	}
@@ -103,13 +108,14 @@ func (t *Target) prepare(lookupEnv func(string) (string, bool), stdoutTerminal b
 }
 
 // SSHAgents are the SSH agents a build of t forwards: those it names, else
-// the default agent when its context is a Git repository reached over SSH
-// (buildx's toBuildOpt), which BuildKit needs to fetch it.
-func (t *Target) SSHAgents() []*buildflags.SSH { return t.sshAgents(buildflags.IsGitSSH) }
+// the default agent when its context is a Git repository reached over SSH,
+// and only the default agent when the bake definition itself was read from
+// one (buildx's toBuildOpt): BuildKit needs it to fetch them.
+func (t *Target) SSHAgents() buildflags.SSHKeys { return t.sshAgents(buildflags.IsGitSSH) }
 
-func (t *Target) sshAgents(isGitSSH func(string) bool) []*buildflags.SSH {
-	if len(t.SSH) == 0 && t.Context != nil && isGitSSH(*t.Context) {
-		return []*buildflags.SSH{{ID: "default"}}
+func (t *Target) sshAgents(isGitSSH func(string) bool) buildflags.SSHKeys {
+	if t.sshDefault || len(t.SSH) == 0 && t.Context != nil && isGitSSH(*t.Context) {
+		return buildflags.SSHKeys{{ID: "default"}}
 	}
 	return t.SSH
 }
@@ -119,7 +125,7 @@ func (t *Target) checkSSH(lookupEnv func(string) (string, bool), urls *urlKinds)
 	switch {
 	case err == nil:
 		return nil
-	case len(t.SSH) == 0: // the default agent of a Git context
+	case len(t.SSH) == 0 || t.sshDefault: // the default agent of a Git context
 		return bad("context", err)
 	default:
 		return &specError{attr: "ssh", elem: sameSpec(spec), err: err}

@@ -139,13 +139,20 @@ func (t *Target) localInputPaths() []string {
 		dockerfile = filepath.Join(contextPath, dockerfile)
 	}
 	var out []string
-	for _, p := range []string{contextPath, dockerfile} {
-		if v, ok := localPath(p); ok {
-			out = append(out, v)
+	// a folder of a remote definition's source is read by BuildKit, not
+	// from this host (buildx's collectLocalPaths skips it too)
+	if t.ContextState() == nil {
+		for _, p := range []string{contextPath, dockerfile} {
+			if v, ok := localPath(p); ok {
+				out = append(out, v)
+			}
 		}
 	}
 	for _, name := range sortedKeys(t.Contexts) {
 		v := t.Contexts[name]
+		if nc, ok := t.RemoteNamedContext(name); ok && (nc.State != nil || nc.Path != "") {
+			continue // a folder of the remote source, or its URL
+		}
 		if ref, ok, err := ocilayout.Parse(v); ok {
 			if err == nil {
 				out = append(out, ref.Path)

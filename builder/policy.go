@@ -9,6 +9,7 @@ import (
 	"github.com/docker/buildx/policy"
 	"github.com/docker/buildx/util/buildflags"
 	"github.com/kiln-build/kiln/bake"
+	"github.com/moby/buildkit/client/llb"
 	"github.com/sirupsen/logrus"
 )
 
@@ -23,6 +24,12 @@ type PolicySpec struct {
 	// ContextDir is the local build context: relative policy filenames (and
 	// Rego imports) are read from it; cwd:// names from the working directory.
 	ContextDir string
+	// ContextState is the remote build context (a remote definition's
+	// folder, a Git or HTTP context) policy files are read from instead of
+	// ContextDir, as in buildx; DefaultRemote is the Dockerfile.rego looked
+	// for in it.
+	ContextState  *llb.State
+	DefaultRemote string
 	// Default is the Dockerfile.rego beside a local Dockerfile, loaded
 	// automatically; "" when there is none. DefaultName is how buildx
 	// names it (relative to the working directory), in messages.
@@ -78,10 +85,15 @@ func translatePolicy(r *Request, t *bake.Target, _ Options) error {
 		env.Target = *t.Target
 	}
 	spec.Env = env
+	if _, local := r.Locals["context"]; !local {
+		spec.ContextState = remotePolicyState(r, t.ContextState())
+	}
 	// An inline Dockerfile is served from an empty directory, so buildx
-	// finds no Dockerfile.rego beside it; a remote context's would be read
-	// from the remote source, which kiln does not do (docs/differences.md).
-	if dir := r.Locals["dockerfile"]; dir != "" {
+	// finds no Dockerfile.rego beside it; a remote context's is read from
+	// the remote source.
+	if spec.ContextState != nil && r.DockerfileInline == "" && r.Locals["dockerfile"] == "" {
+		spec.DefaultRemote = r.Attrs["filename"] + ".rego"
+	} else if dir := r.Locals["dockerfile"]; dir != "" {
 		p := filepath.Join(dir, r.Attrs["filename"]+".rego")
 		if _, err := os.Stat(p); err == nil {
 			spec.Default = p
@@ -104,6 +116,8 @@ func (s *PolicySpec) groups() ([]policyGroup, error) {
 			return nil, fmt.Errorf("failed to read policy file %s: %w", s.DefaultName, err)
 		}
 		def.Files = []policyFile{{Filename: s.DefaultName, Optional: true, Data: dt}}
+	} else if s.DefaultRemote != "" {
+		def.Files = []policyFile{{Filename: s.DefaultRemote, Optional: true}}
 	}
 	if len(s.Configs) == 0 {
 		if len(def.Files) == 0 {

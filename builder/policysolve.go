@@ -34,7 +34,18 @@ func (r *Request) attachPolicy(ctx context.Context, c *client.Client, so *client
 	if err != nil || len(groups) == 0 {
 		return release, err
 	}
+	resolver := sourcemeta.NewResolver(c, sourcemeta.WithSession(so.Session))
+	release = func() { _ = resolver.Close() }
 	files := policyFS(r.Policy.ContextDir)
+	if st := r.Policy.ContextState; st != nil {
+		files.remote = &remotePolicyFS{ctx: context.WithoutCancel(ctx), resolver: resolver, state: *st}
+	}
+	defer func() {
+		if err != nil {
+			release()
+			release = func() {}
+		}
+	}()
 	var loaded [][]policy.File
 	var kept []policyGroup
 	for _, g := range groups {
@@ -68,8 +79,6 @@ func (r *Request) attachPolicy(ctx context.Context, c *client.Client, so *client
 		p := platforms.Normalize(ws[0].Platforms[0])
 		defPlatform = &p
 	}
-	resolver := sourcemeta.NewResolver(c, sourcemeta.WithSession(so.Session))
-	release = func() { _ = resolver.Close() }
 	var cbs []policysession.PolicyCallback
 	for i, fl := range loaded {
 		level := logrus.GetLevel()
@@ -90,8 +99,7 @@ func (r *Request) attachPolicy(ctx context.Context, c *client.Client, so *client
 		})
 		caps, err := p.CheckCaps(ctx)
 		if err != nil {
-			release()
-			return func() {}, fmt.Errorf("failed to evaluate policy caps: %w", err)
+			return release, fmt.Errorf("failed to evaluate policy caps: %w", err)
 		}
 		if caps[policy.CapExecProxy] {
 			so.ProxyNetwork = true
@@ -104,7 +112,10 @@ func (r *Request) attachPolicy(ctx context.Context, c *client.Client, so *client
 
 // policyFiles reads policy files as buildx's policyPathFS: "cwd://name" from
 // the working directory, anything else from the build context.
-type policyFiles struct{ contextDir string }
+type policyFiles struct {
+	contextDir string
+	remote     *remotePolicyFS // a remote context's files, instead of contextDir
+}
 
 func policyFS(contextDir string) policyFiles { return policyFiles{contextDir: contextDir} }
 
@@ -144,6 +155,9 @@ func (p policyFiles) open(name string) (fs.StatFS, string, func() error, error) 
 }
 
 func (p policyFiles) Open(name string) (fs.File, error) {
+	if p.remote != nil && !strings.HasPrefix(name, "cwd://") {
+		return p.remote.Open(name)
+	}
 	fsys, rel, closeRoot, err := p.open(name)
 	if err != nil {
 		return nil, err
@@ -161,6 +175,9 @@ func (p policyFiles) Open(name string) (fs.File, error) {
 }
 
 func (p policyFiles) Stat(name string) (fs.FileInfo, error) {
+	if p.remote != nil && !strings.HasPrefix(name, "cwd://") {
+		return p.remote.Stat(name)
+	}
 	fsys, rel, closeRoot, err := p.open(name)
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package builder
 import (
 	"github.com/docker/buildx/util/buildflags"
 	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/client/llb"
 )
 
 // Request is one target's solve as plain data: what kiln asks BuildKit for.
@@ -26,6 +27,9 @@ type Request struct {
 	// OCIStores maps a store id used in an oci-layout:// context to the
 	// OCI layout directory on this machine.
 	OCIStores map[string]string
+	// Inputs are LLB states given to the frontend by name: the folders of
+	// a remote definition's source used as contexts.
+	Inputs map[string]llb.State
 	// Deps maps a named context to the target whose result it is
 	// (contexts = { name = "target:NAME" }).
 	Deps map[string]string

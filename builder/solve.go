@@ -37,6 +37,17 @@ func (s *nodeSolver) Solve(ctx context.Context, r *Request, step *Step) (map[str
 	}
 	defer unpolicy()
 	req := gateway.SolveRequest{Frontend: so.Frontend, FrontendOpt: maps.Clone(so.FrontendAttrs)}
+	for name, st := range r.Inputs {
+		def, err := st.Marshal(ctx)
+		if err != nil {
+			release(err)
+			return nil, err
+		}
+		if req.FrontendInputs == nil {
+			req.FrontendInputs = map[string]*pb.Definition{}
+		}
+		req.FrontendInputs[name] = def.ToPB()
+	}
 	if err := useDeps(ctx, &req, r, step.Inputs()); err != nil {
 		release(err)
 		return nil, err

@@ -284,13 +284,13 @@ func ghaActive(a map[string]string, o Options) bool {
 
 // translateSession records the secrets and SSH agents the build may use.
 func translateSession(r *Request, t *bake.Target, o Options) error {
-	for _, s := range t.Secrets.Normalize() {
+	for _, s := range append(t.Secrets.Normalize(), t.RemoteSecrets()...) {
 		if s.ID == "" {
 			return fmt.Errorf("secret without id")
 		}
 		r.Secrets = append(r.Secrets, s)
 	}
-	r.SSH = append(r.SSH, t.SSH.Normalize()...)
+	r.SSH = append(r.SSH, t.SSHAgents().Normalize()...)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package builder
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -11,7 +12,9 @@ import (
 
 	"github.com/docker/buildx/util/urlutil"
 	"github.com/kiln-build/kiln/bake"
+	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/client/ociindex"
+	"github.com/moby/buildkit/frontend/dockerfile/dfgitutil"
 )
 
 // translateInputs sets where the build context, the Dockerfile and the
@@ -20,6 +23,9 @@ func translateInputs(r *Request, t *bake.Target, o Options) error {
 	ctxPath := "."
 	if t.Context != nil && *t.Context != "" {
 		ctxPath = *t.Context
+	} else if t.Context != nil && t.ContextState() == nil {
+		// only a tarball definition's "." leaves it empty, as in buildx
+		return errors.New(`please specify build context (e.g. "." for the current directory)`)
 	}
 	if ctxPath == "-" {
 		return fmt.Errorf("context from stdin not allowed in bake")
@@ -36,6 +42,13 @@ func translateInputs(r *Request, t *bake.Target, o Options) error {
 	remote := urlutil.IsRemoteURL(ctxPath)
 
 	switch {
+	case t.ContextState() != nil: // a folder of a remote definition's source (buildx's loadInputs)
+		r.setInput("context", *t.ContextState())
+		r.setInput("dockerfile", *t.ContextState())
+		if _, ok, _ := dfgitutil.ParseGitRef(ctxPath); ok {
+			r.Attrs["input:context"] = ctxPath
+		}
+		r.DockerfileSource = dfPath
 	case remote:
 		r.Attrs["context"] = ctxPath
 		if filepath.IsAbs(dfPath) {
@@ -71,6 +84,20 @@ func translateInputs(r *Request, t *bake.Target, o Options) error {
 	}
 	r.Attrs["filename"] = dfPath
 	for name, v := range t.Contexts {
+		if nc, ok := t.RemoteNamedContext(name); ok {
+			if nc.State != nil {
+				addCap(r.Attrs, "moby.buildkit.frontend.contexts+forward")
+				r.Attrs["context:"+name] = "input:" + name
+				if _, ok, _ := dfgitutil.ParseGitRef(nc.Path); ok {
+					r.Attrs["input:git_state_"+name] = nc.Path
+				}
+				r.setInput(name, *nc.State)
+				continue
+			}
+			if v = nc.Path; v == "" {
+				return fmt.Errorf("failed to get build context %v", name)
+			}
+		}
 		if err := translateNamedContext(r, name, v, o); err != nil {
 			return err
 		}
@@ -173,4 +200,12 @@ func lowercaseDockerfile(dir, name string) string {
 		}
 	}
 	return name
+}
+
+// setInput passes st to the frontend as input name (FrontendInputs).
+func (r *Request) setInput(name string, st llb.State) {
+	if r.Inputs == nil {
+		r.Inputs = map[string]llb.State{}
+	}
+	r.Inputs[name] = st
 }

@@ -55,11 +55,11 @@ func buildDefinition(ctx context.Context, o *bakeOptions) error {
 		return err
 	}
 	builder.AddGitInfo(ctx, reqs, os.LookupEnv)
-	node, err := builder.Open(ctx, o.builder, builder.OpenOptions{})
+	node, err := o.openNode(ctx) // already open when a remote definition was read on it
 	if err != nil {
 		return err
 	}
-	defer node.Close()
+	defer o.closeNode()
 	if err := builder.ResolveHostGateway(ctx, node, reqs); err != nil {
 		return err
 	}

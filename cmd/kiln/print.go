@@ -31,10 +31,12 @@ func loadOptions(o *bakeOptions, bio bakeIO) (bake.LoadOptions, error) {
 	if _, err := builder.ParseJobs(o.jobs); err != nil {
 		return bake.LoadOptions{}, err
 	}
-	if len(o.targets) > 0 && bake.IsRemoteURL(o.targets[0]) {
-		return bake.LoadOptions{}, fmt.Errorf("remote bake definition %s: kiln reads local files only", o.targets[0])
+	rd, err := remoteDefinition(o, bio)
+	if err != nil {
+		return bake.LoadOptions{}, err
 	}
 	return bake.LoadOptions{
+		Remote:     rd,
 		Files:      o.files,
 		Stdin:      bio.stdin,
 		Targets:    o.targets,
