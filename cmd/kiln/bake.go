@@ -36,7 +36,8 @@ type bakeOptions struct {
 	why           bool   // --why: say why each affected target was selected
 }
 
-func init() {
+// bakeCommand is `kiln bake`.
+func bakeCommand() *command {
 	c := &command{
 		name:  "bake",
 		usage: "bake [OPTIONS] [TARGET...]",
@@ -49,7 +50,7 @@ func init() {
 		}
 		return runBake(ctx, o)
 	}
-	register(c)
+	return c
 }
 
 // bakeFlags holds the flags whose values need a second look after parsing.

@@ -58,7 +58,8 @@ end
 complete -c kiln -f -a '(__kiln_complete)'
 `
 
-func init() {
+// completionCommand is `kiln completion`.
+func completionCommand() *command {
 	c := &command{name: "completion", usage: "completion bash|zsh|fish", short: "Print a shell completion script"}
 	c.run = func(ctx context.Context, args []string) error {
 		fs := newFlags(c)
@@ -72,14 +73,18 @@ func init() {
 		_, err := io.WriteString(os.Stdout, scripts[fs.Arg(0)])
 		return err
 	}
-	register(c)
-	// __complete is what the scripts call; it is not listed in --help.
-	hidden = append(hidden, &command{name: "__complete", run: func(ctx context.Context, args []string) error {
+	return c
+}
+
+// completeCommand is `kiln __complete`, what the scripts call; it is not
+// listed in --help.
+func completeCommand() *command {
+	return &command{name: "__complete", run: func(ctx context.Context, args []string) error {
 		for _, w := range complete(ctx, args) {
 			fmt.Println(w)
 		}
 		return nil
-	}})
+	}}
 }
 
 // complete returns the candidates for the last of words (the words after "kiln").

@@ -17,7 +17,10 @@ import (
 
 func init() {
 	setupLogging(logrus.StandardLogger(), os.Getenv("KILN_LOG_LEVEL"))
+}
 
+// engineCommand is `kiln engine serve`.
+func engineCommand() *command {
 	c := &command{
 		name:  "engine",
 		usage: "engine serve [OPTIONS]",
@@ -32,7 +35,7 @@ func init() {
 		}
 		return fmt.Errorf("usage: kiln %s", c.usage)
 	}
-	register(c)
+	return c
 }
 
 func runEngineServe(ctx context.Context, c *command, args []string) error {

@@ -22,13 +22,16 @@ type command struct {
 	run   func(ctx context.Context, args []string) error
 }
 
-// commands is filled by each subcommand's file in init.
-var commands []*command
+// commands are the subcommands, in the order --help lists them, and
+// hidden those that run but are not listed. They are set in init: the
+// completion command lists commands, which a variable initializer cannot
+// refer to.
+var commands, hidden []*command
 
-func register(c *command) { commands = append(commands, c) }
-
-// hidden commands run but are not listed in --help.
-var hidden []*command
+func init() {
+	commands = []*command{bakeCommand(), completionCommand(), duCommand(), engineCommand(), poolCommand(), pruneCommand(), versionCommand()}
+	hidden = []*command{completeCommand()}
+}
 
 func lookup(name string) *command {
 	for _, c := range append(commands[:len(commands):len(commands)], hidden...) {

@@ -10,7 +10,7 @@ import (
 
 	"github.com/docker/buildx/util/urlutil"
 	"github.com/kiln-build/kiln/bake"
-	"github.com/kiln-build/kiln/builder"
+	"github.com/kiln-build/kiln/builder/schedule"
 	"golang.org/x/term"
 )
 
@@ -29,7 +29,7 @@ func processIO() bakeIO {
 
 // loadOptions maps the bake flags onto bake.LoadOptions.
 func loadOptions(o *bakeOptions, bio bakeIO) (bake.LoadOptions, error) {
-	if _, err := builder.ParseJobs(o.jobs); err != nil {
+	if _, err := schedule.ParseJobs(o.jobs); err != nil {
 		return bake.LoadOptions{}, err
 	}
 	if len(o.targets) > 0 && urlutil.IsRemoteURL(o.targets[0]) {

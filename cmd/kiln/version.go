@@ -31,6 +31,10 @@ func init() {
 	if v := buildkitModuleVersion(); v != "unknown" {
 		bkversion.Version = v
 	}
+}
+
+// versionCommand is `kiln version`.
+func versionCommand() *command {
 	c := &command{name: "version", usage: "version", short: "Show the kiln version"}
 	c.run = func(ctx context.Context, args []string) error {
 		fs := newFlags(c)
@@ -41,5 +45,5 @@ func init() {
 		fmt.Printf("kiln %s (BuildKit %s, %s, %s/%s)\n", version, bk, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return nil
 	}
-	register(c)
+	return c
 }
