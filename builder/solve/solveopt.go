@@ -19,12 +19,13 @@ import (
 	"github.com/tonistiigi/fsutil"
 )
 
-// solveOpt turns a Request into the client.SolveOpt of one solve: it opens
-// the local directories, serves an inline Dockerfile from a temporary
-// directory, attaches secrets, SSH agents and registry auth to the session,
-// and prepares the outputs. finish, given the solve's error, moves the
-// outputs into place if it is nil (else removes them) and undoes what was
-// set up; its error is a failed move or --load.
+// solveOpt turns a Request into the client.SolveOpt of one solve, one
+// concern at a time: the frontend and its attributes (baseOpt), the local
+// directories and OCI layouts it reads (mountLocals, ociStores), the
+// session's services (attachables) and the outputs (exports). finish,
+// given the solve's error, moves the outputs into place if it is nil (else
+// removes them) and undoes what was set up; its error is a failed move or
+// --load.
 func solveOpt(r *request.Request, env *runEnv) (so client.SolveOpt, finish func(solveErr error) error, err error) {
 	var cleanup []func() error
 	undo := func() error {
@@ -39,55 +40,12 @@ func solveOpt(r *request.Request, env *runEnv) (so client.SolveOpt, finish func(
 			undo()
 		}
 	}()
-	so = client.SolveOpt{
-		Frontend:            r.Frontend,
-		FrontendAttrs:       maps.Clone(r.Attrs),
-		LocalMounts:         map[string]fsutil.FS{},
-		CacheImports:        slices.Clone(r.CacheImports),
-		CacheExports:        slices.Clone(r.CacheExports),
-		AllowedEntitlements: slices.Clone(r.Entitlements),
-		Internal:            r.Call != nil,
-		Ref:                 env.ref(r.Target),
-		SourcePolicy:        env.policy,
+	so = baseOpt(r, env)
+	if err := mountLocals(r, &so, env, &cleanup); err != nil {
+		return so, nil, err
 	}
-	if r.UsesHostGateway() {
-		so.FrontendAttrs["add-hosts"] = request.WithHostGateway(so.FrontendAttrs["add-hosts"], env.hostGatewayIP)
-	}
-	locals := maps.Clone(r.Locals)
-	if dir, ok := locals["dockerfile"]; ok && dir == "" { // inline Dockerfile
-		dir, err := os.MkdirTemp("", "kiln-dockerfile-")
-		if err != nil {
-			return so, nil, err
-		}
-		cleanup = append(cleanup, func() error { os.RemoveAll(dir); return nil })
-		if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(r.DockerfileInline), 0o644); err != nil {
-			return so, nil, err
-		}
-		locals["dockerfile"] = dir
-	}
-	for name, dir := range locals {
-		if sid := env.sharedSession(name, dir); sid != "" {
-			so.FrontendAttrs["local-sessionid:"+name] = sid
-			continue
-		}
-		fs, err := fsutil.NewFS(dir)
-		if err != nil {
-			return so, nil, fmt.Errorf("local %s: %w", name, err)
-		}
-		so.LocalMounts[name] = fs
-	}
-	if dir, ok := r.Locals["context"]; ok {
-		so.SharedKey = sharedKey(dir)
-	}
-	if len(r.OCIStores) > 0 {
-		so.OCIStores = map[string]content.Store{}
-		for id, dir := range r.OCIStores {
-			st, err := local.NewStore(dir)
-			if err != nil {
-				return so, nil, fmt.Errorf("invalid OCI layout at %s: %w", dir, err)
-			}
-			so.OCIStores[id] = st
-		}
+	if so.OCIStores, err = ociStores(r); err != nil {
+		return so, nil, err
 	}
 	if so.Session, err = attachables(r, env); err != nil {
 		return so, nil, err
@@ -113,6 +71,75 @@ func solveOpt(r *request.Request, env *runEnv) (so client.SolveOpt, finish func(
 		return errors.Join(errs...)
 	}
 	return so, done, nil
+}
+
+// baseOpt is the frontend, its attributes (host-gateway resolved for the
+// node), the cache, entitlements and source policy of the solve.
+func baseOpt(r *request.Request, env *runEnv) client.SolveOpt {
+	so := client.SolveOpt{
+		Frontend:            r.Frontend,
+		FrontendAttrs:       maps.Clone(r.Attrs),
+		LocalMounts:         map[string]fsutil.FS{},
+		CacheImports:        slices.Clone(r.CacheImports),
+		CacheExports:        slices.Clone(r.CacheExports),
+		AllowedEntitlements: slices.Clone(r.Entitlements),
+		Internal:            r.Call != nil,
+		Ref:                 env.ref(r.Target),
+		SourcePolicy:        env.policy,
+	}
+	if r.UsesHostGateway() {
+		so.FrontendAttrs["add-hosts"] = request.WithHostGateway(so.FrontendAttrs["add-hosts"], env.hostGatewayIP)
+	}
+	if dir, ok := r.Locals["context"]; ok {
+		so.SharedKey = sharedKey(dir)
+	}
+	return so
+}
+
+// mountLocals gives the solve its local directories: from the run's shared
+// upload session when several targets read one, else mounted for this
+// solve alone; an inline Dockerfile is served from a temporary directory.
+func mountLocals(r *request.Request, so *client.SolveOpt, env *runEnv, cleanup *[]func() error) error {
+	locals := maps.Clone(r.Locals)
+	if dir, ok := locals["dockerfile"]; ok && dir == "" { // inline Dockerfile
+		dir, err := os.MkdirTemp("", "kiln-dockerfile-")
+		if err != nil {
+			return err
+		}
+		*cleanup = append(*cleanup, func() error { os.RemoveAll(dir); return nil })
+		if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(r.DockerfileInline), 0o644); err != nil {
+			return err
+		}
+		locals["dockerfile"] = dir
+	}
+	for name, dir := range locals {
+		if sid := env.sharedSession(name, dir); sid != "" {
+			so.FrontendAttrs["local-sessionid:"+name] = sid
+			continue
+		}
+		fs, err := fsutil.NewFS(dir)
+		if err != nil {
+			return fmt.Errorf("local %s: %w", name, err)
+		}
+		so.LocalMounts[name] = fs
+	}
+	return nil
+}
+
+// ociStores opens the OCI layouts of oci-layout:// contexts (nil for none).
+func ociStores(r *request.Request) (map[string]content.Store, error) {
+	if len(r.OCIStores) == 0 {
+		return nil, nil
+	}
+	stores := map[string]content.Store{}
+	for id, dir := range r.OCIStores {
+		st, err := local.NewStore(dir)
+		if err != nil {
+			return nil, fmt.Errorf("invalid OCI layout at %s: %w", dir, err)
+		}
+		stores[id] = st
+	}
+	return stores, nil
 }
 
 // exports adds the request's outputs to so: stdout, --load, and files and
