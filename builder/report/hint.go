@@ -3,12 +3,12 @@ package report
 import (
 	"context"
 	"fmt"
-	"github.com/kiln-build/kiln/builder/node"
-	"github.com/kiln-build/kiln/builder/request"
-	"github.com/kiln-build/kiln/builder/schedule"
 	"strings"
 
 	"github.com/containerd/platforms"
+	"github.com/kiln-build/kiln/builder/node"
+	"github.com/kiln-build/kiln/builder/request"
+	"github.com/kiln-build/kiln/builder/schedule"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 

@@ -3,9 +3,10 @@ package report
 import (
 	"encoding/base64"
 	"encoding/json"
+	"io"
+
 	"github.com/kiln-build/kiln/builder/schedule"
 	"github.com/kiln-build/kiln/builder/solve"
-	"io"
 )
 
 // Metadata is what --metadata-file holds: per target, BuildKit's exporter

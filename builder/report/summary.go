@@ -2,12 +2,12 @@ package report
 
 import (
 	"fmt"
-	"github.com/kiln-build/kiln/builder/request"
-	"github.com/kiln-build/kiln/builder/schedule"
 	"io"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/kiln-build/kiln/builder/request"
+	"github.com/kiln-build/kiln/builder/schedule"
 	"github.com/moby/buildkit/sourcepolicy/policysession"
 )
 

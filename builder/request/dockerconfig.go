@@ -3,10 +3,12 @@ package request
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/docker/cli/cli/config"
+	"github.com/kiln-build/kiln/internal/atomicfile"
 )
 
 // defaultDockerHost is the daemon address the docker CLI uses when neither
@@ -87,17 +89,5 @@ func writeFileAtomic(p string, data []byte, perm os.FileMode) error {
 	if err != nil {
 		return err
 	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), p)
+	return atomicfile.Commit(f, p, perm, func(w io.Writer) error { _, err := w.Write(data); return err })
 }

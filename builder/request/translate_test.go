@@ -2,7 +2,6 @@ package request
 
 import (
 	"encoding/json"
-	"github.com/kiln-build/kiln/internal/testenv"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -10,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/docker/buildx/util/buildflags"
+	"github.com/kiln-build/kiln/internal/testenv"
 	"github.com/moby/buildkit/client"
 )
 

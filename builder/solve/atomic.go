@@ -3,7 +3,6 @@ package solve
 import (
 	"errors"
 	"fmt"
-	"github.com/kiln-build/kiln/builder/request"
 	"io"
 	"io/fs"
 	"math/rand/v2"
@@ -14,6 +13,9 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+
+	"github.com/kiln-build/kiln/builder/request"
+	"github.com/kiln-build/kiln/internal/atomicfile"
 )
 
 // An output is written beside its destination, under a name only kiln
@@ -198,17 +200,5 @@ func ReplaceFile(path string, perm os.FileMode, write func(io.Writer) error) err
 	if err != nil {
 		return err
 	}
-	defer os.Remove(f.Name())
-	if err := write(f); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return atomicfile.Commit(f, path, perm, write)
 }

@@ -3,7 +3,6 @@ package solve
 import (
 	"errors"
 	"fmt"
-	"github.com/kiln-build/kiln/builder/request"
 	"io"
 	"io/fs"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/kiln-build/kiln/builder/request"
 )
 
 // dirOutput is a directory output (local, or an oci/docker layout with

@@ -2,14 +2,15 @@ package solve
 
 import (
 	"fmt"
-	"github.com/kiln-build/kiln/builder/request"
-	"github.com/kiln-build/kiln/internal/testenv"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kiln-build/kiln/builder/request"
+	"github.com/kiln-build/kiln/internal/testenv"
 )
 
 // TestLeftoversRemoved checks that a run removes the temporaries a killed

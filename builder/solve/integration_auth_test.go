@@ -3,16 +3,16 @@ package solve_test
 import (
 	"context"
 	"encoding/base64"
-	"github.com/kiln-build/kiln/builder/report"
-	"github.com/kiln-build/kiln/builder/request"
-	"github.com/kiln-build/kiln/builder/schedule"
-	"github.com/kiln-build/kiln/builder/solve"
 	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/docker/cli/cli/config"
+	"github.com/kiln-build/kiln/builder/report"
+	"github.com/kiln-build/kiln/builder/request"
+	"github.com/kiln-build/kiln/builder/schedule"
+	"github.com/kiln-build/kiln/builder/solve"
 	"github.com/kiln-build/kiln/internal/testenv"
 	"github.com/moby/buildkit/session/auth/authprovider"
 )

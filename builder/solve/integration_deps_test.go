@@ -2,14 +2,15 @@ package solve_test
 
 import (
 	"bytes"
-	"github.com/kiln-build/kiln/builder/report"
-	"github.com/kiln-build/kiln/builder/schedule"
-	"github.com/kiln-build/kiln/internal/testenv"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kiln-build/kiln/builder/report"
+	"github.com/kiln-build/kiln/builder/schedule"
+	"github.com/kiln-build/kiln/internal/testenv"
 )
 
 func TestIntegrationTargetContext(t *testing.T) {

@@ -6,11 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"encoding/pem"
-	"github.com/kiln-build/kiln/builder/report"
-	"github.com/kiln-build/kiln/builder/request"
-	"github.com/kiln-build/kiln/builder/schedule"
-	"github.com/kiln-build/kiln/builder/solve"
-	"github.com/kiln-build/kiln/internal/testenv"
 	"net"
 	"os"
 	"os/exec"
@@ -20,6 +15,11 @@ import (
 
 	"github.com/docker/buildx/util/buildflags"
 	"github.com/kiln-build/kiln/bake"
+	"github.com/kiln-build/kiln/builder/report"
+	"github.com/kiln-build/kiln/builder/request"
+	"github.com/kiln-build/kiln/builder/schedule"
+	"github.com/kiln-build/kiln/builder/solve"
+	"github.com/kiln-build/kiln/internal/testenv"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
 )

@@ -5,9 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"github.com/kiln-build/kiln/builder/request"
-	"github.com/kiln-build/kiln/builder/schedule"
-	"github.com/kiln-build/kiln/internal/testenv"
 	"io"
 	"io/fs"
 	"maps"
@@ -16,6 +13,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/kiln-build/kiln/builder/request"
+	"github.com/kiln-build/kiln/builder/schedule"
+	"github.com/kiln-build/kiln/internal/testenv"
 )
 
 const outputsDockerfile = baseStage + `

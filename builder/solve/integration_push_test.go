@@ -5,10 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/kiln-build/kiln/builder/report"
-	"github.com/kiln-build/kiln/builder/request"
-	"github.com/kiln-build/kiln/builder/schedule"
-	"github.com/kiln-build/kiln/builder/solve"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,6 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kiln-build/kiln/builder/report"
+	"github.com/kiln-build/kiln/builder/request"
+	"github.com/kiln-build/kiln/builder/schedule"
+	"github.com/kiln-build/kiln/builder/solve"
 	"github.com/kiln-build/kiln/internal/testenv"
 )
 

@@ -4,9 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"github.com/kiln-build/kiln/builder/request"
 	"path/filepath"
 
+	"github.com/kiln-build/kiln/builder/request"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/session/filesync"

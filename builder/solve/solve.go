@@ -7,16 +7,15 @@ import (
 	"maps"
 	"strings"
 
+	"github.com/kiln-build/kiln/builder/node"
+	"github.com/kiln-build/kiln/builder/progress"
+	"github.com/kiln-build/kiln/builder/request"
+	"github.com/kiln-build/kiln/builder/schedule"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/solver/pb"
 	"golang.org/x/sync/errgroup"
-
-	"github.com/kiln-build/kiln/builder/node"
-	"github.com/kiln-build/kiln/builder/progress"
-	"github.com/kiln-build/kiln/builder/request"
-	"github.com/kiln-build/kiln/builder/schedule"
 )
 
 // Solver solves requests on one node through BuildKit's gateway API,

@@ -3,7 +3,6 @@ package solve
 import (
 	"errors"
 	"fmt"
-	"github.com/kiln-build/kiln/builder/request"
 	"io"
 	"maps"
 	"os"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/containerd/v2/plugins/content/local"
+	"github.com/kiln-build/kiln/builder/request"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/session/secrets/secretsprovider"

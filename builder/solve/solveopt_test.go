@@ -3,13 +3,14 @@ package solve
 import (
 	"context"
 	"errors"
-	"github.com/kiln-build/kiln/builder/request"
-	"github.com/kiln-build/kiln/internal/testenv"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/kiln-build/kiln/builder/request"
+	"github.com/kiln-build/kiln/internal/testenv"
 )
 
 func TestSolveOptSharesLocalsAcrossTargets(t *testing.T) {
