@@ -41,8 +41,9 @@ type Step struct {
 	solved func(ctx context.Context, result Result) error
 }
 
-// NewStep is a Step with the given inputs whose Solved calls solved: for
-// Solvers that wrap another (Limit) and for tests.
+// NewStep is a Step with the given inputs whose Solved calls solved: what
+// a Solver wrapping another hands on (step.Inputs(), and a solved that does
+// its part then calls step.Solved), and for tests.
 func NewStep(inputs map[string]Result, solved func(ctx context.Context, result Result) error) *Step {
 	return &Step{inputs: inputs, solved: solved}
 }
