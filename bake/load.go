@@ -80,7 +80,7 @@ func Load(ctx context.Context, opts LoadOptions) (*Plan, *hclspec.Meta, error) {
 			t.Args["SOURCE_DATE_EPOCH"] = &v
 		}
 		if err := t.prepare(lookupEnv, opts.StdoutTerminal, &urls); err != nil {
-			return nil, nil, fmt.Errorf("target %s: %w", name, err)
+			return nil, nil, p.checkErrorAt(name, err)
 		}
 	}
 	return p, meta, nil

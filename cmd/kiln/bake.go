@@ -36,8 +36,8 @@ type bakeOptions struct {
 	why           bool   // --why: say why each affected target was selected
 }
 
-// bakeCommand is `kiln bake`.
-func bakeCommand() *command {
+// newBakeCommand is `kiln bake`.
+func newBakeCommand() *command {
 	c := &command{
 		name:  "bake",
 		usage: "bake [OPTIONS] [TARGET...]",

@@ -58,8 +58,8 @@ end
 complete -c kiln -f -a '(__kiln_complete)'
 `
 
-// completionCommand is `kiln completion`.
-func completionCommand() *command {
+// newCompletionCommand is `kiln completion`.
+func newCompletionCommand() *command {
 	c := &command{name: "completion", usage: "completion bash|zsh|fish", short: "Print a shell completion script"}
 	c.run = func(ctx context.Context, args []string) error {
 		fs := newFlags(c)
@@ -76,9 +76,9 @@ func completionCommand() *command {
 	return c
 }
 
-// completeCommand is `kiln __complete`, what the scripts call; it is not
-// listed in --help.
-func completeCommand() *command {
+// newCompleteCommand is `kiln __complete WORDS...`, what the completion
+// scripts call; it is not listed in --help.
+func newCompleteCommand() *command {
 	return &command{name: "__complete", run: func(ctx context.Context, args []string) error {
 		for _, w := range complete(ctx, args) {
 			fmt.Println(w)
@@ -91,7 +91,7 @@ func completeCommand() *command {
 func complete(ctx context.Context, words []string) []string {
 	if len(words) <= 1 {
 		var names []string
-		for _, c := range commands {
+		for _, c := range listedCommands() {
 			names = append(names, c.name)
 		}
 		return names

@@ -14,8 +14,8 @@ import (
 	"github.com/moby/buildkit/client"
 )
 
-// duCommand is `kiln du`.
-func duCommand() *command {
+// newDuCommand is `kiln du`.
+func newDuCommand() *command {
 	c := &command{name: "du", usage: "du [OPTIONS]", short: "Show the build cache's disk usage"}
 	c.run = func(ctx context.Context, args []string) error {
 		fs := newFlags(c)

@@ -15,12 +15,8 @@ import (
 	"github.com/sirupsen/logrus"
 )
 
-func init() {
-	setupLogging(logrus.StandardLogger(), os.Getenv("KILN_LOG_LEVEL"))
-}
-
-// engineCommand is `kiln engine serve`.
-func engineCommand() *command {
+// newEngineCommand is `kiln engine`.
+func newEngineCommand() *command {
 	c := &command{
 		name:  "engine",
 		usage: "engine serve [OPTIONS]",

@@ -16,8 +16,8 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// pruneCommand is `kiln prune`.
-func pruneCommand() *command {
+// newPruneCommand is `kiln prune`.
+func newPruneCommand() *command {
 	c := &command{name: "prune", usage: "prune [OPTIONS]", short: "Remove build cache"}
 	c.run = func(ctx context.Context, args []string) error {
 		fs := newFlags(c)

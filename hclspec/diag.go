@@ -1,4 +1,4 @@
-package bake
+package hclspec
 
 import (
 	"bytes"
@@ -8,8 +8,15 @@ import (
 	"github.com/hashicorp/hcl/v2"
 )
 
-// DiagnosticsError is an evaluation error in bake files. Its message names
-// file:line:col of each error and quotes the source line it points at.
+// Every error kiln prints about an HCL file is rendered here: diagnostics
+// (DiagnosticsError, buildx's text) and the errors found after evaluation
+// that point at a range (Located).
+
+// DiagnosticsError is an error of diagnostics about HCL files (parsing or
+// evaluating them). Its message has a line for each error diagnostic, as
+// buildx prints it (file:line,col-col: summary; detail), followed by the
+// source line it points at and a caret under the range; Files holds the
+// sources to quote.
 type DiagnosticsError struct {
 	Diags hcl.Diagnostics
 	Files []File
@@ -68,6 +75,8 @@ func (e *DiagnosticsError) render(d *hcl.Diagnostic) string {
 	return out + "\n" + prefix + line + "\n" + strings.Repeat(" ", len(prefix)) + pad + strings.Repeat("^", caretLen)
 }
 
+// sourceLine is line n of file filename; files bake names without an
+// extension are named NAME.hcl or NAME.json in ranges (ParseSyntax).
 func (e *DiagnosticsError) sourceLine(filename string, n int) (string, bool) {
 	for _, f := range e.Files {
 		if f.Name != filename && f.Name+".hcl" != filename && f.Name+".json" != filename {
@@ -80,4 +89,10 @@ func (e *DiagnosticsError) sourceLine(filename string, n int) (string, bool) {
 		return strings.TrimRight(string(lines[n-1]), "\r"), true
 	}
 	return "", false
+}
+
+// Located is msg placed at r as file:line:col, the way every error and
+// warning about an HCL file that is not a diagnostic starts.
+func Located(r hcl.Range, msg string) string {
+	return fmt.Sprintf("%s:%d:%d: %s", r.Filename, r.Start.Line, r.Start.Column, msg)
 }
