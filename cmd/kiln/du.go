@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/docker/go-units"
-	"github.com/kiln-build/kiln/builder"
+	"github.com/kiln-build/kiln/builder/node"
 	"github.com/moby/buildkit/client"
 )
 
@@ -29,7 +29,7 @@ func newDuCommand() *command {
 		if err != nil {
 			return err
 		}
-		n, err := builder.Open(ctx, *spec, builder.OpenOptions{})
+		n, err := node.Open(ctx, *spec, node.OpenOptions{})
 		if err != nil {
 			return err
 		}

@@ -9,7 +9,7 @@ import (
 	"runtime/debug"
 
 	"github.com/kiln-build/kiln/bake"
-	"github.com/kiln-build/kiln/builder"
+	"github.com/kiln-build/kiln/builder/schedule"
 	"golang.org/x/term"
 )
 
@@ -28,7 +28,7 @@ func processIO() bakeIO {
 
 // loadOptions maps the bake flags onto bake.LoadOptions.
 func loadOptions(o *bakeOptions, bio bakeIO) (bake.LoadOptions, error) {
-	if _, err := builder.ParseJobs(o.jobs); err != nil {
+	if _, err := schedule.ParseJobs(o.jobs); err != nil {
 		return bake.LoadOptions{}, err
 	}
 	rd, err := remoteDefinition(o, bio)

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/docker/go-units"
-	"github.com/kiln-build/kiln/builder"
+	"github.com/kiln-build/kiln/builder/node"
 	"github.com/moby/buildkit/client"
 	"github.com/spf13/pflag"
 )
@@ -47,7 +47,7 @@ func newPruneCommand() *command {
 				return nil
 			}
 		}
-		n, err := builder.Open(ctx, *spec, builder.OpenOptions{})
+		n, err := node.Open(ctx, *spec, node.OpenOptions{})
 		if err != nil {
 			return err
 		}
@@ -171,5 +171,5 @@ func (s *sizeValue) Type() string { return "bytes" }
 
 // cacheBuilderFlag declares --builder for the cache commands (du, prune).
 func cacheBuilderFlag(fs *pflag.FlagSet) *string {
-	return fs.String("builder", envOr("BUILDX_BUILDER", builder.DefaultSpec), `Where the cache is: "embedded", a BuildKit address, or "docker"`)
+	return fs.String("builder", envOr("BUILDX_BUILDER", node.DefaultSpec), `Where the cache is: "embedded", a BuildKit address, or "docker"`)
 }

@@ -8,26 +8,27 @@ import (
 
 	"github.com/kiln-build/kiln/bake"
 	"github.com/kiln-build/kiln/bake/remote"
-	"github.com/kiln-build/kiln/builder"
+	"github.com/kiln-build/kiln/builder/node"
+	"github.com/kiln-build/kiln/builder/progress"
 )
 
 // nodeOnce opens the --builder node at most once per command: a remote
 // definition is read on it (as buildx reads one on the selected builder),
 // and the build then runs on the same node.
 type nodeOnce struct {
-	node builder.Node
+	node node.Node
 	err  error
 	done bool
 }
 
-func (o *bakeOptions) openNode(ctx context.Context) (builder.Node, error) {
+func (o *bakeOptions) openNode(ctx context.Context) (node.Node, error) {
 	if o.nodes == nil {
 		o.nodes = &nodeOnce{}
 	}
 	n := o.nodes
 	if !n.done {
 		n.done = true
-		n.node, n.err = builder.Open(ctx, o.builder, builder.OpenOptions{})
+		n.node, n.err = node.Open(ctx, o.builder, node.OpenOptions{})
 	}
 	return n.node, n.err
 }
@@ -64,7 +65,7 @@ func remoteDefinition(o *bakeOptions, bio bakeIO) (*bake.RemoteDefinition, error
 			if w == nil {
 				w = io.Discard
 			}
-			p, err := builder.NewProgress(ctx, w, o.progress, false)
+			p, err := progress.New(ctx, w, o.progress, false)
 			if err != nil {
 				return nil, nil, err
 			}
