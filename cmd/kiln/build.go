@@ -57,14 +57,29 @@ func buildDefinition(ctx context.Context, o *bakeOptions) error {
 	if err := request.CheckOutputs(reqs, o.metadataFile); err != nil {
 		return err
 	}
-	n, err := o.openNode(ctx) // already open when a remote definition was read on it
+	p, err := bakePool(o, os.LookupEnv)
 	if err != nil {
 		return err
 	}
-	defer o.closeNode()
-	rep, err := runPlan(ctx, n, reqs, ex, o, call)
-	if err != nil {
-		return err
+	defer o.closeNode() // open when a remote definition was read on it, or when built on
+	var rep *report.Report
+	var pr *poolRun // a run over a pool (more than one node, or a pool's settings)
+	where := ""
+	if p == nil {
+		n, err := o.openNode(ctx)
+		if err != nil {
+			return err
+		}
+		if rep, err = runPlan(ctx, n, reqs, ex, o, call); err != nil {
+			return err
+		}
+		where = n.Name()
+	} else {
+		if rep, pr, err = runOnPool(ctx, p, reqs, ex, o, call); err != nil {
+			return err
+		}
+		where = pr.name()
+		writePlacements(readPlacements(), pr.solver.Placements(), rep)
 	}
 	if err := recordRun(o, rep, loadStart, loadEnd); err != nil {
 		return err
@@ -89,10 +104,14 @@ func buildDefinition(ctx context.Context, o *bakeOptions) error {
 			}
 		}
 	}
-	if !quiet || rep.Failed() {
-		report.PrintSummary(os.Stderr, rep, n.Name())
+	tagsFailed := pr != nil && len(pr.tagErrs) > 0
+	if !quiet || rep.Failed() || tagsFailed {
+		report.PrintSummary(os.Stderr, rep, where)
+		if pr != nil {
+			printPoolSummary(os.Stderr, rep, pr)
+		}
 	}
-	if rep.Failed() {
+	if rep.Failed() || tagsFailed {
 		return exitError{1}
 	}
 	if code != 0 {
@@ -105,21 +124,7 @@ func buildDefinition(ctx context.Context, o *bakeOptions) error {
 // its liveness watchdog (a remote node), the --jobs bound, the schedule;
 // then the report, failures explained.
 func runPlan(ctx context.Context, n node.Node, reqs []*request.Request, ex schedule.Execution, o *bakeOptions, call *buildflags.CallFunc) (*report.Report, error) {
-	env := solve.Env{Stdout: os.Stdout, DockerHost: os.Getenv("DOCKER_HOST")}
-	var err error
-	if env.HostGatewayIP, err = node.HostGatewayIP(ctx, n, reqs); err != nil {
-		return nil, err
-	}
-	if w := report.NoOutputWarning(reqs, n.Name()); w != "" {
-		fmt.Fprintf(os.Stderr, "WARNING: %s\n", w)
-	}
-	if o.metadataFile != "" {
-		env.MetadataProvenance = solve.MetadataProvenance(os.LookupEnv)
-	}
-	if env.SourcePolicy, err = solve.ReadSourcePolicy(os.LookupEnv); err != nil {
-		return nil, err
-	}
-	deadline, err := node.Deadline()
+	env, deadline, err := solveEnv(ctx, n, reqs, o, n.Name())
 	if err != nil {
 		return nil, err
 	}
@@ -142,6 +147,28 @@ func runPlan(ctx context.Context, n node.Node, reqs []*request.Request, ex sched
 	rep.MetadataWarnings = o.metadataFile != "" && call == nil && report.MetadataWarningsEnabled(os.LookupEnv)
 	report.ExplainFailures(ctx, n, rep)
 	return rep, nil
+}
+
+// solveEnv is what the solves of a run share, and the remote nodes'
+// liveness deadline; n resolves host-gateway, where names the node or pool
+// in the no-output warning.
+func solveEnv(ctx context.Context, n node.Node, reqs []*request.Request, o *bakeOptions, where string) (solve.Env, time.Duration, error) {
+	env := solve.Env{Stdout: os.Stdout, DockerHost: os.Getenv("DOCKER_HOST")}
+	var err error
+	if env.HostGatewayIP, err = node.HostGatewayIP(ctx, n, reqs); err != nil {
+		return env, 0, err
+	}
+	if w := report.NoOutputWarning(reqs, where); w != "" {
+		fmt.Fprintf(os.Stderr, "WARNING: %s\n", w)
+	}
+	if o.metadataFile != "" {
+		env.MetadataProvenance = solve.MetadataProvenance(os.LookupEnv)
+	}
+	if env.SourcePolicy, err = solve.ReadSourcePolicy(os.LookupEnv); err != nil {
+		return env, 0, err
+	}
+	deadline, err := node.Deadline()
+	return env, deadline, err
 }
 
 // printWarnings lists the build warnings BuildKit reported, as buildx does
