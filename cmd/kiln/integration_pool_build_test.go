@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -341,14 +342,16 @@ func TestIntegrationPoolBadInput(t *testing.T) {
 
 // Atomic release over a pool: every node pushes by digest and the tags are
 // written only once every target has succeeded. A run where one target
-// fails leaves every tag as it was: none moved, none new.
+// fails leaves every tag as it was, none moved, none new: when the failure
+// stops the others before they push, and when it comes after they pushed.
 func TestIntegrationPoolAtomicPush(t *testing.T) {
 	a, b := servePoolNode(t), servePoolNode(t)
 	reg := testRegistry(t)
 	dir := t.TempDir()
 	n := nonce()
 	repo := func(name string) string { return fmt.Sprintf("%s/kiln-it/atomic-%s-%s", reg.Addr, name, n) }
-	plan := func(marker string, failing bool) string {
+	// bad pushes to badRegistry ("" for no bad target)
+	plan := func(marker, badRegistry string) string {
 		hcl := `variable "OUT" {}` + "\n"
 		var names []string
 		for _, name := range []string{"one", "two"} {
@@ -362,18 +365,18 @@ target %q {
 }
 `, name, demoBaseDir, marker+"-"+name, repo(name), repo(name), marker)
 		}
-		if failing {
+		if badRegistry != "" {
 			// bad builds, then fails in its export: its registry refuses
-			// the connection, after the others may have pushed
+			// the connection
 			names = append(names, "bad")
 			hcl += fmt.Sprintf(`
 target "bad" {
   context = %q
   platforms = ["linux/amd64"]
   dockerfile-inline = "FROM scratch\nCOPY busybox-amd64 /bin/busybox\nRUN [\"/bin/busybox\", \"sh\", \"-c\", \"echo failing-%s\"]\n"
-  output = ["type=image,name=127.0.0.1:1/kiln-it/nowhere:v1,push=true"]
+  output = ["type=image,name=%s/kiln-it/nowhere:v1,push=true"]
 }
-`, demoBaseDir, n)
+`, demoBaseDir, n, badRegistry)
 		}
 		return hcl + fmt.Sprintf("group \"default\" {\n  targets = %s\n}\n", hclList(names))
 	}
@@ -387,7 +390,7 @@ target "bad" {
 		return h.Get("Docker-Content-Digest")
 	}
 
-	writeFiles(t, dir, map[string]string{"docker-bake.hcl": plan("first", false)})
+	writeFiles(t, dir, map[string]string{"docker-bake.hcl": plan("first", "")})
 	r := client.bake(t, dir, "--pool", pool).mustSucceed(t)
 	v1 := map[string]string{}
 	for _, name := range []string{"one", "two"} {
@@ -399,7 +402,7 @@ target "bad" {
 		}
 	}
 
-	writeFiles(t, dir, map[string]string{"docker-bake.hcl": plan("second", true)})
+	writeFiles(t, dir, map[string]string{"docker-bake.hcl": plan("second", "127.0.0.1:1")})
 	r = client.bake(t, dir, "--pool", pool).mustFail(t)
 	mustRan(t, r, "failing-"+n)
 	if !strings.Contains(r.out, "ERROR: target bad: failed to solve: failed to push 127.0.0.1:1/kiln-it/nowhere") {
@@ -411,6 +414,64 @@ target "bad" {
 		}
 		if got := digestOf(name, "second"); got != "" {
 			t.Errorf("%s:second was written (%s) by a run that failed", name, got)
+		}
+	}
+
+	// The others have pushed (by digest) when bad's push fails: its
+	// registry holds the connection until one's and two's exports are
+	// done, then drops it. Their tags stay as they were all the same.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	release := make(chan struct{})
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() { <-release; c.Close() }()
+		}
+	}()
+	writeFiles(t, dir, map[string]string{"docker-bake.hcl": plan("third", l.Addr().String())})
+	run := client.start(t, dir, client.bakeArgs("--pool", pool)...)
+	exported := func(target string) bool {
+		for _, v := range steps(run.output(), "exporting to image") {
+			if strings.HasPrefix(v.name, "["+target+" ") && v.done {
+				return true
+			}
+		}
+		return false
+	}
+	for deadline := time.Now().Add(5 * time.Minute); !exported("one") || !exported("two"); time.Sleep(100 * time.Millisecond) {
+		select {
+		case <-run.done:
+			t.Fatalf("the run ended before one and two had pushed:\n%s", tail(run.output(), 30))
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("one and two did not push:\n%s", tail(run.output(), 30))
+		}
+	}
+	close(release)
+	if !run.wait(5 * time.Minute) {
+		t.Fatalf("the run did not end:\n%s", tail(run.output(), 30))
+	}
+	out := run.output()
+	if run.cmd.ProcessState.ExitCode() == 0 {
+		t.Fatalf("a run whose push failed exited 0:\n%s", tail(out, 20))
+	}
+	for _, name := range []string{"one", "two"} {
+		if got := digestOf(name, "v1"); got != v1[name] {
+			t.Errorf("%s:v1 moved from %s to %s by a run whose last push failed", name, v1[name], got)
+		}
+		if got := digestOf(name, "third"); got != "" {
+			t.Errorf("%s:third was written (%s) by a run that failed", name, got)
+		}
+		if !strings.Contains(out, repo(name)+":v1") || !strings.Contains(out, "tags left as they were (pushed by digest only, the run failed)") {
+			t.Errorf("the summary does not name %s's tags as left as they were:\n%s", name, tail(out, 20))
 		}
 	}
 }
