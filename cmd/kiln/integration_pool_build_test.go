@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -669,5 +670,63 @@ target "app" {
 	}
 	if got := readFile(t, filepath.Join(dir, "out", "app", "app")); got != "across-"+n+"\nkiln-demo-base dev aarch64\n" {
 		t.Errorf("app: /app = %q", got)
+	}
+}
+
+// A pool file's cache-dir: type=local cache, one directory a unit, read
+// and written through the session, so node b (fresh) gets node a's steps.
+func TestIntegrationPoolCacheDir(t *testing.T) {
+	a, b := servePoolNode(t), servePoolNode(t)
+	dir := t.TempDir()
+	n := nonce()
+	writeFiles(t, dir, map[string]string{"docker-bake.hcl": `variable "OUT" {}` + "\n" + spinTarget("app", "linux/amd64", "cache-dir-"+n, 10)})
+	client := &kilnEnv{root: t.TempDir(), env: []string{"OUT=" + filepath.Join(dir, "out")}}
+	for i, node := range []poolNode{a, b} {
+		pool := writePool(t, dir, fmt.Sprintf("cache-dir = \"cache\"\nnode \"n%d\" {\n  address = %q\n}\n", i, node.addr))
+		r := client.bake(t, dir, "--pool", pool, "app").mustSucceed(t)
+		if i == 0 {
+			mustRan(t, r, "cache-dir-"+n)
+			if _, err := os.Stat(filepath.Join(dir, "cache", "kiln-app-linux-amd64", "index.json")); err != nil {
+				t.Fatalf("no local cache for (app, linux/amd64): %v\n%s", err, tail(r.out, 20))
+			}
+			continue
+		}
+		if c := poolColumn(t, r.out, 5)["app"]; c != "2/2" {
+			t.Errorf("app on a fresh node: %s of its build steps cached, want 2/2:\n%s", c, tail(r.out, 20))
+		}
+	}
+}
+
+// `--builder NAME` for a builder made with `buildx create --driver remote`
+// and `--append`: kiln uses both of its nodes.
+func TestIntegrationPoolBuildxBuilder(t *testing.T) {
+	a, b := servePoolNode(t), servePoolNode(t)
+	buildx := findBuildx()
+	if buildx == "" {
+		t.Skip("buildx v0.38.2 not found (KILN_TEST_BUILDX, PATH, $GOPATH/bin)")
+	}
+	cfg := t.TempDir()
+	for _, args := range [][]string{
+		{"create", "--name", "pair", "--driver", "remote", a.addr},
+		{"create", "--name", "pair", "--append", "--node", "second", "--driver", "remote", b.addr},
+	} {
+		cmd := exec.Command(buildx, args...)
+		cmd.Env = append(os.Environ(), "BUILDX_CONFIG="+cfg)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("buildx %v: %v\n%s", args, err, out)
+		}
+	}
+	dir := t.TempDir()
+	n := nonce()
+	hcl, names := spinPlan("x", "buildx-builder-"+n, 4, 20000)
+	writeFiles(t, dir, map[string]string{"docker-bake.hcl": hcl})
+	client := &kilnEnv{root: t.TempDir(), env: []string{"OUT=" + filepath.Join(dir, "out"), "BUILDX_CONFIG=" + cfg}}
+	r := client.bake(t, dir, "--builder", "pair").mustSucceed(t)
+	used := map[string]bool{}
+	for _, name := range names {
+		used[placedOn(t, r.out)[name]] = true
+	}
+	if !used["pair0"] || !used["second"] || len(used) != 2 {
+		t.Errorf("targets ran on %v, want both of the builder's nodes (pair0, second):\n%s", used, tail(r.out, 12))
 	}
 }
