@@ -140,7 +140,7 @@ func readPlacements() map[string]string {
 
 func writePlacements(last map[string]string, placed map[string]pool.Placement, rep *report.Report) {
 	for _, o := range rep.Outcomes {
-		if p, ok := placed[o.Target]; ok && o.Status == schedule.Succeeded {
+		if p, ok := placed[o.Target]; ok && o.Status == schedule.Succeeded && p.Node != "" { // a split target has a node per platform
 			last[o.Target] = p.Node
 		}
 	}
