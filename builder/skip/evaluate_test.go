@@ -1,12 +1,7 @@
 package skip
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -14,57 +9,6 @@ import (
 	"github.com/kiln-build/kiln/builder/inputs"
 	"github.com/kiln-build/kiln/internal/testenv"
 )
-
-// pushTiny puts a one-blob image (a config, no layers) in repo:tag of the
-// registry at addr and returns its manifest digest; different notes give
-// different digests.
-func pushTiny(t *testing.T, addr, repo, tag, note string) string {
-	t.Helper()
-	cfg := []byte(fmt.Sprintf(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]},"config":{"Labels":{"note":%q}}}`, note))
-	cd := digestOf(cfg)
-	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/v2/"+repo+"/blobs/uploads/", nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	loc := resp.Header.Get("Location")
-	if resp.StatusCode != http.StatusAccepted || loc == "" {
-		t.Fatalf("starting upload: %s", resp.Status)
-	}
-	sep := "?"
-	if bytes.ContainsRune([]byte(loc), '?') {
-		sep = "&"
-	}
-	if loc[0] == '/' {
-		loc = "http://" + addr + loc
-	}
-	req, _ = http.NewRequest(http.MethodPut, loc+sep+"digest="+cd, bytes.NewReader(cfg))
-	req.Header.Set("Content-Type", "application/octet-stream")
-	if resp, err = http.DefaultClient.Do(req); err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("uploading config: %s", resp.Status)
-	}
-	man := []byte(fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":%q,"size":%d},"layers":[]}`, cd, len(cfg)))
-	req, _ = http.NewRequest(http.MethodPut, "http://"+addr+"/v2/"+repo+"/manifests/"+tag, bytes.NewReader(man))
-	req.Header.Set("Content-Type", "application/vnd.oci.image.manifest.v1+json")
-	if resp, err = http.DefaultClient.Do(req); err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("putting manifest: %s", resp.Status)
-	}
-	return digestOf(man)
-}
-
-func digestOf(b []byte) string {
-	s := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(s[:])
-}
 
 func write(t *testing.T, p, content string) {
 	t.Helper()
@@ -118,7 +62,7 @@ func build(t *testing.T, o Options, s Spec, d *Decision) {
 func TestEvaluate(t *testing.T) {
 	addr := testenv.StartRegistry(t)
 	base := addr + "/base:1"
-	pushTiny(t, addr, "base", "1", "first")
+	testenv.PushEmptyImage(t, addr, "base", "1", "first")
 	p := &project{dir: t.TempDir(), out: t.TempDir(), image: base}
 	write(t, filepath.Join(p.dir, "app", "Dockerfile"), "FROM "+base+"\nCOPY . /\n")
 	write(t, filepath.Join(p.dir, "app", "main.go"), "package main\n")
@@ -143,7 +87,7 @@ func TestEvaluate(t *testing.T) {
 		{"nothing changed", func() {}, true},
 		{"an ignored file edited", func() { write(t, filepath.Join(p.dir, "app", "debug.log"), "y\n") }, true},
 		{"a context file edited", func() { write(t, filepath.Join(p.dir, "app", "main.go"), "package main // 2\n") }, false},
-		{"the base tag moved", func() { pushTiny(t, addr, "base", "1", "second") }, false},
+		{"the base tag moved", func() { testenv.PushEmptyImage(t, addr, "base", "1", "second") }, false},
 		{"the output edited", func() { write(t, filepath.Join(p.out, "app", "result"), "tampered") }, false},
 		{"the output deleted", func() { os.RemoveAll(filepath.Join(p.out, "app")) }, false},
 		{"a file added to the output", func() { write(t, filepath.Join(p.out, "app", "extra"), "x") }, false},
