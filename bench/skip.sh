@@ -29,7 +29,7 @@ workloads=("$@")
 work=$(mktemp -d /tmp/kiln-bench-skip.XXXXXX)
 bkpid=""
 cleanup() {
-  [ -n "$bkpid" ] && kill "$bkpid" 2>/dev/null && wait "$bkpid" 2>/dev/null
+  if [ -n "$bkpid" ]; then kill "$bkpid" 2>/dev/null; wait "$bkpid" 2>/dev/null || true; fi
   "$BUILDX" rm kiln-bench-skip >/dev/null 2>&1 || true
   rm -rf "$work"
 }

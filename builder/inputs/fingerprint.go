@@ -28,6 +28,7 @@ type statEntry struct {
 	size, mtime int64
 	ino         uint64
 	sum         [sha256.Size]byte
+	used        bool // looked up or added since Load: Save keeps only these
 }
 
 func (c *StatCache) get(p string, e statEntry) ([sha256.Size]byte, bool) {
@@ -36,6 +37,10 @@ func (c *StatCache) get(p string, e statEntry) ([sha256.Size]byte, bool) {
 	old, ok := c.m[p]
 	if !ok || old.size != e.size || old.mtime != e.mtime || old.ino != e.ino {
 		return [sha256.Size]byte{}, false
+	}
+	if !old.used {
+		old.used = true
+		c.m[p] = old
 	}
 	return old.sum, true
 }
@@ -116,7 +121,7 @@ func hashFile(p string, cache *StatCache) ([sha256.Size]byte, os.FileMode, error
 		}
 	}
 	copy(sum[:], h.Sum(nil))
-	e.sum = sum
+	e.sum, e.used = sum, true
 	cache.put(p, e)
 	return sum, fi.Mode(), nil
 }

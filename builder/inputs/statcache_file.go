@@ -60,13 +60,14 @@ func (c *StatCache) Load(path string) error {
 }
 
 // Save writes the cache to path atomically (a temporary file renamed
-// over it), leaving out the entries of files changed within racyWindow.
+// over it), with the entries used since Load (files deleted or no longer
+// read drop out), leaving out those of files changed within racyWindow.
 func (c *StatCache) Save(path string) error {
 	limit := time.Now().Add(-racyWindow).UnixNano()
 	sf := statCacheFile{Format: statCacheFormat, Entries: map[string]statFileEntry{}}
 	c.mu.Lock()
 	for p, e := range c.m {
-		if e.mtime < limit {
+		if e.used && e.mtime < limit {
 			sf.Entries[p] = statFileEntry{Size: e.size, Mtime: e.mtime, Ino: e.ino, Sum: e.sum}
 		}
 	}

@@ -40,6 +40,25 @@ func TestStatCacheSaveLoad(t *testing.T) {
 	if got, _ := Fingerprint(t.Context(), files, &loaded); got != want {
 		t.Error("the loaded cache gives another fingerprint")
 	}
+	// entries not used since Load are not saved again
+	var partial StatCache
+	if err := partial.Load(path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Fingerprint(t.Context(), files[:1], &partial); err != nil {
+		t.Fatal(err)
+	}
+	path2 := filepath.Join(t.TempDir(), "stat.cache")
+	if err := partial.Save(path2); err != nil {
+		t.Fatal(err)
+	}
+	var reread StatCache
+	if err := reread.Load(path2); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := reread.m[files[1]]; ok || len(reread.m) != 1 {
+		t.Errorf("saved %d entries, want only the one used", len(reread.m))
+	}
 	// a changed file is read again whatever the cache says
 	if err := os.WriteFile(files[0], []byte("changed"), 0o644); err != nil {
 		t.Fatal(err)

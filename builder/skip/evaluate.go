@@ -47,6 +47,8 @@ type Options struct {
 	// build's meaning.
 	Versions map[string]string
 	Env      map[string]string
+
+	trees *treeMemo
 }
 
 // Decision is whether one target is built.
@@ -79,6 +81,7 @@ func Evaluate(ctx context.Context, specs []Spec, o Options) map[string]*Decision
 	if o.Resolver == nil {
 		o.Resolver = NewResolver()
 	}
+	o.trees = &treeMemo{m: map[string]*treeResult{}}
 	facts := make([]*Facts, len(specs))
 	why := make([]string, len(specs))
 	g, gctx := errgroup.WithContext(ctx)
@@ -207,12 +210,9 @@ func ownFacts(ctx context.Context, s *Spec, o Options) (*Facts, string) {
 	if s.Inputs == nil {
 		return nil, "inputs unknown"
 	}
-	files, err := s.Inputs.List()
-	if err != nil {
-		return nil, "listing inputs: " + err.Error()
-	}
-	if f.Content, err = inputs.Fingerprint(ctx, files, o.Stat); err != nil {
-		return nil, "hashing inputs: " + err.Error()
+	var err2 error
+	if f.Content, err2 = o.trees.content(ctx, s.Inputs, o.Stat); err2 != nil {
+		return nil, err2.Error()
 	}
 	var images []string
 	named := map[string]bool{}
