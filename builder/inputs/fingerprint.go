@@ -66,15 +66,22 @@ func Fingerprint(ctx context.Context, files []string, cache *StatCache) (string,
 	sums := make([][sha256.Size]byte, len(files))
 	modes := make([]os.FileMode, len(files))
 	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(2 * runtime.GOMAXPROCS(0)) // reads wait on the disk as much as on the CPU
-	for i, p := range files {
+	// a few workers, each taking every n-th file: reads wait on the disk
+	// as much as on the CPU, and a goroutine per file would cost more
+	// than the stat of a file the cache knows
+	workers := min(2*runtime.GOMAXPROCS(0), len(files))
+	for w := range workers {
 		g.Go(func() error {
-			if err := ctx.Err(); err != nil {
-				return err
+			for i := w; i < len(files); i += workers {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				var err error
+				if sums[i], modes[i], err = hashFile(files[i], cache); err != nil {
+					return err
+				}
 			}
-			var err error
-			sums[i], modes[i], err = hashFile(p, cache)
-			return err
+			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
