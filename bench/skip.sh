@@ -13,6 +13,7 @@
 #
 #   bench/skip.sh                 (both workloads)
 #   REPEAT=5 bench/skip.sh monorepo
+#   SETUP_ONLY=/tmp/mono bench/skip.sh monorepo   (only write the workload there)
 #
 # Needs root, runc, buildx (BUILDX, default /root/go/bin/buildx) and the
 # demo's busybox binaries (testdata/demo/base). buildkitd v0.34.2 is built
@@ -34,6 +35,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+if [ -n "${SETUP_ONLY:-}" ]; then :; else
 go build -o "$work/kiln" ./cmd/kiln
 [ -x "$BUILDKITD" ] || go build -o "$BUILDKITD" github.com/moby/buildkit/cmd/buildkitd
 "$BUILDKITD" --version >&2
@@ -44,6 +46,7 @@ bkpid=$!
 for _ in $(seq 100); do [ -S "$work/bk.sock" ] && break; sleep 0.1; done
 "$BUILDX" rm kiln-bench-skip >/dev/null 2>&1 || true
 "$BUILDX" create --name kiln-bench-skip --driver remote "unix://$work/bk.sock" >/dev/null
+fi
 export KILN_ROOT=$work/kiln-root XDG_STATE_HOME=$work/state
 
 # now: seconds since the epoch, with nanoseconds
@@ -117,6 +120,13 @@ HCL
     done
   } > "$d/docker-bake.hcl"
 }
+
+# SETUP_ONLY=DIR: only write the workload into DIR
+if [ "${SETUP_ONLY:-}" != "" ]; then
+  mkdir -p "$SETUP_ONLY"
+  "setup_${workloads[0]}" "$SETUP_ONLY"
+  exit 0
+fi
 
 printf '%-9s %-20s %9s %9s %12s %8s %8s\n' workload case buildx_s kiln_s kiln_noskip_s kiln/bx noskip/bx
 for w in "${workloads[@]}"; do
