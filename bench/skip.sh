@@ -80,7 +80,7 @@ measure() {
 nothing() { :; }
 edit_service() { echo "$2" > "$1/services/svc0/edit.txt"; }
 edit_shared() { echo "$2" > "$1/shared/f0000.txt"; }
-edit_demo_service() { echo "# $2" >> "$1/testdata/demo/web/index.html"; }
+edit_demo_service() { echo "<!-- $2 -->" >> "$1/testdata/demo/web/src/index.html"; }
 
 setup_demo() {
   local d=$1
