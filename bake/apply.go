@@ -40,7 +40,7 @@ func (t *Target) AddOverrides(overrides map[string]Override) error {
 		}
 		spec, ok := overrideKeys[k]
 		if !ok {
-			return fmt.Errorf("unknown key: %s", k)
+			return &overrideError{key, fmt.Errorf("unknown key: %s", k)}
 		}
 		switch spec.shape {
 		case secretKey:
@@ -51,18 +51,18 @@ func (t *Target) AddOverrides(overrides map[string]Override) error {
 			}
 		case namedKey, argKey, resourceKey:
 			if !hasName {
-				return fmt.Errorf("invalid format for %s, expecting %s.<name>=<value>", k, k)
+				return &overrideError{key, fmt.Errorf("invalid format for %s, expecting %s.<name>=<value>", k, k)}
 			}
 		}
 		if err := spec.apply(t, name, o); err != nil {
-			return err
+			return &overrideError{key, err}
 		}
 		grantedSecrets = t.recordGrants(k, o, grantedSecrets)
 	}
 	slices.Sort(secretIDs)
 	for _, id := range secretIDs {
 		if err := t.updateSecret(id, secretOverrides[id].Value); err != nil {
-			return err
+			return &overrideError{"secret." + id, err}
 		}
 	}
 	t.grants.secrets(t.Secrets, append(grantedSecrets, secretIDs...))

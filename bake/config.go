@@ -81,6 +81,12 @@ type Target struct {
 	// grants are the privileges --set asked for on the command line,
 	// which buildx grants without --allow (see entitlements.go).
 	grants overrideGrants
+
+	// remote is where the contexts of a remote definition's target come
+	// from (remote.go); nil for local definitions.
+	remote *remoteContexts
+	// sshDefault: a build forwards the default SSH agent (SSHAgents).
+	sshDefault bool
 }
 
 // Linked reports whether the target is in a Plan only because another

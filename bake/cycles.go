@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/kiln-build/kiln/hclspec"
 )
 
 // InheritsCycle is a cycle in `inherits` met while resolving Target. buildx
@@ -25,7 +26,7 @@ func (c InheritsCycle) String() string {
 	if c.Range == nil {
 		return msg
 	}
-	return fmt.Sprintf("%s:%d:%d: %s", c.Range.Filename, c.Range.Start.Line, c.Range.Start.Column, msg)
+	return hclspec.Located(*c.Range, msg)
 }
 
 // InheritsCycles lists the inherits cycles met when resolving each target of

@@ -8,8 +8,6 @@ import (
 
 	"github.com/docker/buildx/util/buildflags"
 	"github.com/docker/buildx/util/ocilayout"
-	"github.com/docker/buildx/util/urlutil"
-	"github.com/moby/buildkit/client"
 	"github.com/tonistiigi/go-csvvalue"
 )
 
@@ -29,7 +27,7 @@ func (p *Plan) MissingEntitlements(granted Entitlements) (Entitlements, error) {
 	for _, name := range sortedKeys(p.Targets) {
 		t := p.Targets[name]
 		if err := t.requestedEntitlements(granted, &need, ro, rw); err != nil {
-			return Entitlements{}, fmt.Errorf("target %s: %w", name, err)
+			return Entitlements{}, p.checkErrorAt(name, err)
 		}
 		granted.FSRead = append(granted.FSRead, t.grants.fsRead...)
 		granted.FSWrite = append(granted.FSWrite, t.grants.fsWrite...)
@@ -68,7 +66,8 @@ func (t *Target) requestedEntitlements(granted Entitlements, need *Entitlements,
 		case k == "device":
 			fields, err := csvvalue.Fields(rest, nil)
 			if err != nil {
-				return fmt.Errorf("failed to parse device entitlement %q: %w", rest, err)
+				return &specError{attr: "entitlements", elem: func(lit string) bool { return lit == e },
+					err: fmt.Errorf("failed to parse device entitlement %q: %w", rest, err)}
 			}
 			// buildx asks for a named device whatever --allow says
 			need.addDevice(fields[0])
@@ -81,12 +80,12 @@ func (t *Target) requestedEntitlements(granted Entitlements, need *Entitlements,
 		if p, ok := outputPath(o); ok {
 			rw[p] = struct{}{}
 		}
-		if o.Type == client.ExporterLocal {
-			mode, err := client.ParseLocalExporterMode(o.Attrs["mode"])
+		if o.Type == "local" {
+			deletes, err := localOutputDeletes(o.Attrs["mode"])
 			if err != nil {
-				return err
+				return &specError{attr: "output", elem: sameSpec(o), err: err}
 			}
-			if mode == client.LocalExporterModeDelete && !granted.LocalOutputDelete {
+			if deletes && !granted.LocalOutputDelete {
 				need.LocalOutputDelete = true
 			}
 		}
@@ -106,11 +105,7 @@ func (t *Target) requestedEntitlements(granted Entitlements, need *Entitlements,
 			ro[p] = struct{}{}
 		}
 	}
-	ssh := t.SSH
-	if len(ssh) == 0 && t.Context != nil && buildflags.IsGitSSH(*t.Context) {
-		ssh = []*buildflags.SSH{{ID: "default"}}
-	}
-	for _, s := range ssh {
+	for _, s := range t.SSHAgents() {
 		for _, p := range s.Paths {
 			ro[p] = struct{}{}
 		}
@@ -140,17 +135,24 @@ func (t *Target) localInputPaths() []string {
 	} else {
 		dockerfile = path.Clean(dockerfile)
 	}
-	if !urlutil.IsRemoteURL(contextPath) && !filepath.IsAbs(dockerfile) {
+	if !IsRemoteURL(contextPath) && !filepath.IsAbs(dockerfile) {
 		dockerfile = filepath.Join(contextPath, dockerfile)
 	}
 	var out []string
-	for _, p := range []string{contextPath, dockerfile} {
-		if v, ok := localPath(p); ok {
-			out = append(out, v)
+	// a folder of a remote definition's source is read by BuildKit, not
+	// from this host (buildx's collectLocalPaths skips it too)
+	if t.ContextState() == nil {
+		for _, p := range []string{contextPath, dockerfile} {
+			if v, ok := localPath(p); ok {
+				out = append(out, v)
+			}
 		}
 	}
 	for _, name := range sortedKeys(t.Contexts) {
 		v := t.Contexts[name]
+		if nc, ok := t.RemoteNamedContext(name); ok && (nc.State != nil || nc.Path != "") {
+			continue // a folder of the remote source, or its URL
+		}
 		if ref, ok, err := ocilayout.Parse(v); ok {
 			if err == nil {
 				out = append(out, ref.Path)
@@ -165,7 +167,7 @@ func (t *Target) localInputPaths() []string {
 }
 
 func localPath(p string) (string, bool) {
-	if urlutil.IsRemoteURL(p) || strings.HasPrefix(p, "target:") || strings.HasPrefix(p, "docker-image:") {
+	if IsRemoteURL(p) || strings.HasPrefix(p, "target:") || strings.HasPrefix(p, "docker-image:") {
 		return "", false
 	}
 	return strings.TrimPrefix(p, "cwd://"), true
@@ -175,12 +177,25 @@ func localPath(p string) (string, bool) {
 // reports it: the dest of local, tar, oci and docker outputs, except stdout.
 func outputPath(o *buildflags.ExportEntry) (string, bool) {
 	switch o.Type {
-	case client.ExporterLocal, client.ExporterTar, client.ExporterOCI, client.ExporterDocker:
+	case "local", "tar", "oci", "docker":
 		if o.Destination != "" && o.Destination != "-" {
 			return o.Destination, true
 		}
 	}
 	return "", false
+}
+
+// localOutputDeletes parses the mode of a local output as BuildKit's
+// client.ParseLocalExporterMode does: whether it is "delete" (the output
+// directory mirrors the result, removing what the build did not write).
+func localOutputDeletes(mode string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(mode)) {
+	case "", "copy":
+		return false, nil
+	case "delete":
+		return true, nil
+	}
+	return false, fmt.Errorf("invalid local exporter mode %q", mode)
 }
 
 // none reports whether nothing is missing.

@@ -20,6 +20,9 @@ type PromptOptions struct {
 	Interactive bool      // false under --progress=rawjson: no report, one-line error
 	Args        []string  // os.Args, for the "full command" line
 	LookupEnv   func(string) (string, bool)
+	// Remote: the definition is remote, where BAKE_ALLOW_REMOTE_FS_ACCESS=1
+	// lets filesystem requests through (BUILDX_BAKE_ENTITLEMENTS_FS wins).
+	Remote bool
 }
 
 // Prompt reports the privileges in need (what MissingEntitlements
@@ -107,6 +110,15 @@ func (need Entitlements) Prompt(ctx context.Context, o PromptOptions) error {
 	}
 
 	fsEnabled := true
+	if o.Remote {
+		if v, ok := o.LookupEnv("BAKE_ALLOW_REMOTE_FS_ACCESS"); ok {
+			vv, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("failed to parse BAKE_ALLOW_REMOTE_FS_ACCESS value %q: %w", v, err)
+			}
+			fsEnabled = !vv
+		}
+	}
 	v, fsSet := o.LookupEnv("BUILDX_BAKE_ENTITLEMENTS_FS")
 	if fsSet {
 		vv, err := strconv.ParseBool(v)

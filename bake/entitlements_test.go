@@ -197,6 +197,21 @@ func TestFSEntitlementsSwitchAndRawJSON(t *testing.T) {
 	if err == nil || err.Error() != want {
 		t.Fatalf("switched-off error = %v, want %s", err, want)
 	}
+	// BAKE_ALLOW_REMOTE_FS_ACCESS=1 does the same for a remote definition
+	// only; BUILDX_BAKE_ENTITLEMENTS_FS=1 wins over it
+	remoteFS := func(k string) (string, bool) { return "1", k == "BAKE_ALLOW_REMOTE_FS_ACCESS" }
+	if err = need.Prompt(context.Background(), PromptOptions{Out: &bytes.Buffer{}, LookupEnv: remoteFS, Remote: true}); err == nil || err.Error() != want {
+		t.Fatalf("BAKE_ALLOW_REMOTE_FS_ACCESS=1, remote: error = %v, want %s", err, want)
+	}
+	if err = need.Prompt(context.Background(), PromptOptions{Out: &bytes.Buffer{}, LookupEnv: remoteFS}); err == nil || !strings.Contains(err.Error(), "fs.read=../outside") {
+		t.Fatalf("BAKE_ALLOW_REMOTE_FS_ACCESS=1, local definition: error = %v, want the fs flag asked for", err)
+	}
+	bothSet := func(k string) (string, bool) {
+		return "1", k == "BAKE_ALLOW_REMOTE_FS_ACCESS" || k == "BUILDX_BAKE_ENTITLEMENTS_FS"
+	}
+	if err = need.Prompt(context.Background(), PromptOptions{Out: &bytes.Buffer{}, LookupEnv: bothSet, Remote: true}); err == nil || !strings.Contains(err.Error(), "fs.read=../outside") {
+		t.Fatalf("BUILDX_BAKE_ENTITLEMENTS_FS=1 with BAKE_ALLOW_REMOTE_FS_ACCESS=1: error = %v, want the fs flag asked for", err)
+	}
 	need.NetworkHost = false
 	var out bytes.Buffer
 	if err := need.Prompt(context.Background(), PromptOptions{Out: &out, Interactive: true, LookupEnv: off}); err != nil {

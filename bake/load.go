@@ -43,6 +43,9 @@ type LoadOptions struct {
 	// ReadFiles reads the bake files named; nil is ReadLocalFiles.
 	// --affected-since reads them as they were at a Git revision.
 	ReadFiles func(names []string, stdin io.Reader) ([]File, error)
+	// Remote is the remote definition when the first argument was a URL
+	// (Targets then holds the arguments after it); nil otherwise.
+	Remote *RemoteDefinition
 }
 
 // Load reads and evaluates the bake files and resolves the requested names
@@ -56,7 +59,7 @@ func Load(ctx context.Context, opts LoadOptions) (*Plan, *hclspec.Meta, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	cfg, meta, err := LoadConfig(ctx, opts)
+	cfg, meta, inp, err := loadConfig(ctx, opts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -67,6 +70,7 @@ func Load(ctx context.Context, opts LoadOptions) (*Plan, *hclspec.Meta, error) {
 	lookupEnv := opts.lookupEnv()
 	epoch, hasEpoch := lookupEnv("SOURCE_DATE_EPOCH")
 	var urls urlKinds
+	environ := opts.environ()
 	for _, name := range sortedKeys(p.Targets) {
 		t := p.Targets[name]
 		if disablePolicy {
@@ -79,8 +83,8 @@ func Load(ctx context.Context, opts LoadOptions) (*Plan, *hclspec.Meta, error) {
 			v := epoch
 			t.Args["SOURCE_DATE_EPOCH"] = &v
 		}
-		if err := t.prepare(lookupEnv, opts.StdoutTerminal, &urls); err != nil {
-			return nil, nil, fmt.Errorf("target %s: %w", name, err)
+		if err := t.prepare(lookupEnv, opts.StdoutTerminal, &urls, inp, environ); err != nil {
+			return nil, nil, p.checkErrorAt(name, err)
 		}
 	}
 	return p, meta, nil
@@ -89,11 +93,17 @@ func Load(ctx context.Context, opts LoadOptions) (*Plan, *hclspec.Meta, error) {
 // LoadConfig reads and evaluates the bake files without resolving targets
 // (what --list shows).
 func LoadConfig(ctx context.Context, opts LoadOptions) (*Config, *hclspec.Meta, error) {
+	cfg, meta, _, err := loadConfig(ctx, opts)
+	return cfg, meta, err
+}
+
+// loadConfig is LoadConfig, with the Input of a remote definition.
+func loadConfig(ctx context.Context, opts LoadOptions) (*Config, *hclspec.Meta, *Input, error) {
 	names := opts.Files
 	if len(names) == 0 {
 		var err error
 		if names, err = FilesFromEnv(opts.lookupEnv()); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
 	stdin := opts.Stdin
@@ -104,27 +114,38 @@ func LoadConfig(ctx context.Context, opts LoadOptions) (*Config, *hclspec.Meta, 
 	if opts.ReadFiles != nil {
 		read = opts.ReadFiles
 	}
-	files, err := read(names, stdin)
+	var (
+		files []File
+		inp   *Input
+		err   error
+	)
+	cmdContext := "cwd://"
+	if opts.Remote != nil {
+		cmdContext = opts.Remote.CmdContext
+		files, inp, err = readRemoteFiles(ctx, opts.Remote, names, stdin)
+	} else {
+		files, err = read(names, stdin)
+	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if len(files) == 0 {
-		return nil, nil, errors.New("couldn't find a bake definition")
+		return nil, nil, nil, errors.New("couldn't find a bake definition")
 	}
 	vars, err := ParseVars(opts.Vars)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	relPaths, _ := opts.lookupEnv()("BUILDX_BAKE_FILE_RELATIVE_PATHS")
 	fileRelative := false
 	if v := strings.TrimSpace(relPaths); v != "" {
 		if fileRelative, err = strconv.ParseBool(v); err != nil {
-			return nil, nil, fmt.Errorf("failed to parse %s value %q: %w", "BUILDX_BAKE_FILE_RELATIVE_PATHS", v, err)
+			return nil, nil, nil, fmt.Errorf("failed to parse %s value %q: %w", "BUILDX_BAKE_FILE_RELATIVE_PATHS", v, err)
 		}
 	}
-	return ParseFiles(files, ParseOptions{
+	cfg, meta, err := ParseFiles(files, ParseOptions{
 		Defaults: map[string]string{
-			"BAKE_CMD_CONTEXT":    "cwd://",
+			"BAKE_CMD_CONTEXT":    cmdContext,
 			"BAKE_LOCAL_PLATFORM": platforms.Format(platforms.DefaultSpec()),
 		},
 		Vars:      vars,
@@ -133,6 +154,7 @@ func LoadConfig(ctx context.Context, opts LoadOptions) (*Config, *hclspec.Meta, 
 
 		FileRelativePaths: fileRelative,
 	})
+	return cfg, meta, inp, err
 }
 
 func (o LoadOptions) environ() []string {

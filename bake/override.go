@@ -32,13 +32,13 @@ func (c Config) ParseOverrides(values []string, lookupEnv func(string) (string, 
 			return nil, fmt.Errorf("invalid override key %s, expected target.name", skey)
 		}
 		if keys[1] == "secrets" && len(keys) != 2 {
-			return nil, fmt.Errorf("invalid key %s, secret does not support subkeys", parts[0])
+			return nil, c.setErrorAt(keys[0], "secret", fmt.Errorf("invalid key %s, secret does not support subkeys", parts[0]))
 		}
 		if alias, ok := keyAliases[keys[1]]; ok {
 			keys[1] = alias
 		}
 		if len(parts) != 2 && keys[1] != "arg" {
-			return nil, fmt.Errorf("invalid override %s, expected target.name=value", v)
+			return nil, c.setErrorAt(keys[0], keys[1], fmt.Errorf("invalid override %s, expected target.name=value", v))
 		}
 		names, err := c.expandTargets(keys[0])
 		if err != nil {
@@ -57,7 +57,7 @@ func (c Config) ParseOverrides(values []string, lookupEnv func(string) (string, 
 			}
 			o, keep, err := parseOverride(prev, keys, parts, appendTo, lookupEnv)
 			if err != nil {
-				return nil, err
+				return nil, c.setErrorAt(name, keys[1], err)
 			}
 			if keep {
 				t[okey] = o

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/docker/buildx/util/buildflags"
 )
@@ -68,6 +69,25 @@ type overrideKey struct {
 	alias string // the plural spelling, if any
 	// apply sets the key on t; name is the subkey (arg.NAME's NAME), "" if none.
 	apply func(t *Target, name string, o Override) error
+}
+
+// keyAttr is the target attribute, as bake files spell it, that override
+// key (e.g. "ulimit", "arg.FOO", "push") sets.
+func keyAttr(key string) string {
+	k, _, _ := strings.Cut(key, ".")
+	if alias, ok := keyAliases[k]; ok {
+		k = alias
+	}
+	switch k {
+	case "push", "load":
+		return "output"
+	case "secret": // plural on the command line only
+		return k
+	}
+	if a := overrideKeys[k].alias; a != "" {
+		return a
+	}
+	return k
 }
 
 // keyAliases maps plural spellings to their key.

@@ -60,7 +60,7 @@ func ParseFiles(files []File, opts ParseOptions) (*Config, *hclspec.Meta, error)
 			if composeErr != nil && hf.Name == "" {
 				return nil, nil, fmt.Errorf("failed to parse %s: parsing yaml: %v, parsing hcl: %w", f.Name, composeErr, err)
 			}
-			return nil, nil, &DiagnosticsError{Diags: err.(hcl.Diagnostics), Files: files}
+			return nil, nil, diagnosticsError(err.(hcl.Diagnostics), files)
 		}
 		hclFiles = append(hclFiles, hf)
 		parsed = append(parsed, pf)
@@ -88,7 +88,7 @@ func ParseFiles(files []File, opts ParseOptions) (*Config, *hclspec.Meta, error)
 			ValidateLabel: validateTargetName,
 		}, &hc)
 		if diags.HasErrors() {
-			return nil, nil, &DiagnosticsError{Diags: diags, Files: files}
+			return nil, nil, diagnosticsError(diags, files)
 		}
 		if m != nil {
 			meta = m
@@ -164,6 +164,15 @@ func overlayConfig(c, h Config) Config {
 func hclSyntax(f File) (hclspec.File, *hcl.File, error) {
 	hf, diags := hclspec.ParseSyntax(f.Name, f.Data)
 	return hf, hf.Parsed, diagsErr(diags)
+}
+
+// diagnosticsError renders diags through hclspec, quoting files.
+func diagnosticsError(diags hcl.Diagnostics, files []File) error {
+	sources := make([]hclspec.File, len(files))
+	for i, f := range files {
+		sources[i] = hclspec.File{Name: f.Name, Data: f.Data}
+	}
+	return &hclspec.DiagnosticsError{Diags: diags, Files: sources}
 }
 
 func diagsErr(d hcl.Diagnostics) error {

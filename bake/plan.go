@@ -15,6 +15,20 @@ type Plan struct {
 	// InheritsCycles are the cycles in inherits that resolving the targets
 	// cut (buildx accepts them silently; kiln warns).
 	InheritsCycles []InheritsCycle `json:"-"`
+
+	// resolver and overrides are what resolved the plan, for placing the
+	// errors of the checks Load runs on it; nil for a Plan made otherwise.
+	resolver  *resolver
+	overrides Overrides
+}
+
+// checkErrorAt names the target whose check failed with err and, when it
+// can, where the value at fault was written.
+func (p *Plan) checkErrorAt(name string, err error) error {
+	if p.resolver == nil {
+		return fmt.Errorf("target %s: %w", name, err)
+	}
+	return p.resolver.specErrorAt(name, p.overrides, err)
 }
 
 // ResolvePlan resolves the requested names (targets, groups, glob patterns;
@@ -42,7 +56,7 @@ func (c Config) ResolvePlan(requested, overrides []string, lookupEnv func(string
 	}
 
 	r := c.resolver()
-	p := &Plan{Groups: map[string]*Group{}, Targets: map[string]*Target{}}
+	p := &Plan{Groups: map[string]*Group{}, Targets: map[string]*Target{}, resolver: r, overrides: o}
 	for _, name := range names {
 		ts, gs := r.resolveGroup(name)
 		for _, tname := range ts {

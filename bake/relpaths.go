@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/docker/buildx/util/osutil"
-	"github.com/docker/buildx/util/urlutil"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
@@ -47,7 +46,7 @@ func (p *pathBases) merge(p2 *pathBases, setsContext bool, contexts map[string]s
 
 // localFileDir is the directory of a local bake file ("" for stdin or remote).
 func localFileDir(name string) (string, bool) {
-	if name == "" || name == "-" || urlutil.IsRemoteURL(name) {
+	if name == "" || name == "-" || IsRemoteURL(name) {
 		return "", false
 	}
 	return filepath.Dir(name), true
@@ -65,7 +64,7 @@ func isSpecialContextPath(p string) bool {
 		strings.HasPrefix(p, "target:") ||
 		strings.HasPrefix(p, "docker-image:") ||
 		strings.HasPrefix(p, "oci-layout://") ||
-		urlutil.IsRemoteURL(p)
+		IsRemoteURL(p)
 }
 
 // setComposeBases makes the directory of the first compose file the base of

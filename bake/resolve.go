@@ -219,7 +219,7 @@ func (r *resolver) inherit(name string, visited map[string]*Target, o Overrides)
 	m := tt
 	m.Merge(t)
 	if err := m.AddOverrides(o[name]); err != nil {
-		return nil, fmt.Errorf("target %s: %w", name, err)
+		return nil, r.c.overrideErrorAt(name, err)
 	}
 	m.normalize()
 	visited[name] = m
@@ -236,15 +236,15 @@ func (r *resolver) loadLinks(name string, t *Target, m map[string]*Target, o Ove
 			continue
 		}
 		if target == name {
-			return fmt.Errorf("target %s cannot link to itself", target)
+			return r.contextErrorAt(name, k, o, fmt.Errorf("target %s cannot link to itself", target))
 		}
 		if slices.Contains(visited, target) {
-			return fmt.Errorf("infinite loop from %s to %s (%s)", name, target, strings.Join(append(visited, target), " -> "))
+			return r.contextErrorAt(name, k, o, fmt.Errorf("infinite loop from %s to %s (%s)", name, target, strings.Join(append(visited, target), " -> ")))
 		}
 		t2, ok := m[target]
 		if !ok {
 			if r.target(target) == nil {
-				return at(r.c.keyRange("target", name, "contexts", k),
+				return r.contextErrorAt(name, k, o,
 					fmt.Errorf("failed to find target %s, in context %q of target %q", target, k, name))
 			}
 			var err error
@@ -265,10 +265,17 @@ func (r *resolver) loadLinks(name string, t *Target, m map[string]*Target, o Ove
 			}
 		}
 		if len(t.Platforms) > 1 && len(t2.Platforms) > 1 && !isSubset(t.Platforms, t2.Platforms) {
-			return fmt.Errorf("target %s can't be used by %s because its platforms %v are not a subset of %v", target, name, t.Platforms, t2.Platforms)
+			return r.contextErrorAt(name, k, o, fmt.Errorf("target %s can't be used by %s because its platforms %v are not a subset of %v", target, name, t.Platforms, t2.Platforms))
 		}
 	}
 	return nil
+}
+
+// contextErrorAt places err, about context key of target name, where that
+// context was written.
+func (r *resolver) contextErrorAt(name, key string, o Overrides, err error) error {
+	org := r.valueOrigin(name, "contexts", key, o, keyNarrow(key))
+	return at(org.rng, org.explain(err))
 }
 
 func isSubset(s1, s2 []string) bool {

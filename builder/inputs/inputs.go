@@ -2,8 +2,8 @@
 // read (the build context after its dockerignore rules, the Dockerfile, the
 // ignore file in effect, local named contexts with their own ignore rules),
 // the remote references it names, and the targets it uses through `target:`
-// contexts. It works from a translated solve (builder.Request's Attrs and
-// Locals), so the paths are the ones builder.Translate decided, and applies
+// contexts. It works from a translated solve (request.Request's Attrs and
+// Locals), so the paths are the ones request.Translate decided, and applies
 // the rules BuildKit's Dockerfile frontend (dockerui) applies when it reads
 // them. The skip check and `--affected-since` both start from it.
 //
@@ -27,7 +27,7 @@ import (
 const dockerignoreName = ".dockerignore"
 
 // Solve is the part of a translated solve that decides what it reads:
-// builder.Request's Attrs (filename, context:NAME) and Locals (mount name
+// request.Request's Attrs (filename, context:NAME) and Locals (mount name
 // to directory; "dockerfile" is "" for dockerfile-inline).
 type Solve struct {
 	Attrs  map[string]string

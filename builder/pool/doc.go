@@ -3,6 +3,6 @@
 // `docker buildx create`), and where each unit of work goes (placement:
 // feasibility, then ranking, as a cluster scheduler places work).
 //
-// Opening the nodes is builder's job (builder.Open takes each address);
+// Opening the nodes is builder/node's job (node.Open takes each address);
 // this package decides, and knows nothing of BuildKit's API.
 package pool

@@ -155,7 +155,7 @@ func checkEmpty(b hcl.Body) hcl.Diagnostics {
 	return diags
 }
 
-// schemes are the node addresses builder.Open understands.
+// schemes are the node addresses node.Open understands.
 var schemes = []string{"unix://", "tcp://", "docker-container://", "kube-pod://", "ssh://", "podman-container://", "nerdctl-container://"}
 
 func checkAddress(a string) error {

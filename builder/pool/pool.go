@@ -14,7 +14,7 @@ type Pool struct {
 // Node is one BuildKit daemon of a pool.
 type Node struct {
 	Name string
-	// Address is what builder.Open takes: unix://, tcp://, docker-container://, …
+	// Address is what node.Open takes: unix://, tcp://, docker-container://, …
 	Address string
 	TLS     TLS
 	// Platforms the node builds natively; empty means what it reports.

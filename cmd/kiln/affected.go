@@ -14,8 +14,8 @@ import (
 	"strings"
 
 	"github.com/kiln-build/kiln/bake"
-	"github.com/kiln-build/kiln/builder"
 	"github.com/kiln-build/kiln/builder/inputs"
+	"github.com/kiln-build/kiln/builder/request"
 )
 
 var errWhyAlone = errors.New("--why explains --affected-since; give both")
@@ -44,7 +44,7 @@ func selectAffected(ctx context.Context, o *bakeOptions, lo bake.LoadOptions, pl
 	sel := affectedSelection{}
 	for _, name := range names {
 		t := plan.Targets[name]
-		r, err := builder.Translate(name, t, builder.Options{Dir: repo.wd, LookupEnv: os.LookupEnv})
+		r, err := request.Translate(name, requestTarget(t), request.Options{Dir: repo.wd, LookupEnv: os.LookupEnv})
 		if err != nil {
 			return nil, err
 		}

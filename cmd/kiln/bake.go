@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/kiln-build/kiln/bake"
 	"github.com/spf13/pflag"
 )
 
@@ -30,7 +31,10 @@ type bakeOptions struct {
 	jobs         string
 	trace        string   // --trace FILE: Chrome trace-event JSON of the run
 	graph        string   // --graph dot|mermaid: print the target graph, build nothing
-	targets      []string // positional arguments
+	targets      []string // positional arguments after the remote definition and its command context
+	remoteURL    string   // a remote bake definition (first argument a URL), remote.go
+	cmdContext   string   // BAKE_CMD_CONTEXT: "cwd://" or the URL after remoteURL
+	nodes        *nodeOnce
 
 	affectedSince string // --affected-since REF (affected.go)
 	why           bool   // --why: say why each affected target was selected
@@ -38,7 +42,8 @@ type bakeOptions struct {
 	noSkip bool // --no-skip: build the targets that are up to date too (skip.go)
 }
 
-func init() {
+// newBakeCommand is `kiln bake`.
+func newBakeCommand() *command {
 	c := &command{
 		name:  "bake",
 		usage: "bake [OPTIONS] [TARGET...]",
@@ -51,7 +56,7 @@ func init() {
 		}
 		return runBake(ctx, o)
 	}
-	register(c)
+	return c
 }
 
 // bakeFlags holds the flags whose values need a second look after parsing.
@@ -116,7 +121,7 @@ func parseBakeFlags(c *command, args []string) (*bakeOptions, error) {
 			o.list = "variables"
 		}
 	}
-	o.targets = fs.Args()
+	o.remoteURL, o.cmdContext, o.targets = bake.SplitRemoteArgs(fs.Args())
 	if o.why && o.affectedSince == "" {
 		return nil, errWhyAlone
 	}
@@ -131,6 +136,7 @@ func envOr(key, def string) string {
 }
 
 func runBake(ctx context.Context, o *bakeOptions) error {
+	defer o.closeNode()
 	switch {
 	case o.list != "":
 		return listDefinition(ctx, o)

@@ -4,14 +4,17 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"slices"
 	"time"
 
 	"github.com/docker/buildx/util/buildflags"
-	"github.com/kiln-build/kiln/bake"
-	"github.com/kiln-build/kiln/builder"
+	"github.com/kiln-build/kiln/builder/node"
+	"github.com/kiln-build/kiln/builder/progress"
+	"github.com/kiln-build/kiln/builder/report"
+	"github.com/kiln-build/kiln/builder/request"
+	"github.com/kiln-build/kiln/builder/schedule"
+	"github.com/kiln-build/kiln/builder/solve"
 	"github.com/moby/buildkit/client"
 )
 
@@ -20,7 +23,7 @@ import (
 // them on the node --builder names, and reports: call results on stdout,
 // a summary on stderr, the metadata file, and the exit status.
 func buildDefinition(ctx context.Context, o *bakeOptions) error {
-	ex, err := builder.ParseJobs(o.jobs)
+	ex, err := schedule.ParseJobs(o.jobs)
 	if err != nil {
 		return err
 	}
@@ -28,7 +31,7 @@ func buildDefinition(ctx context.Context, o *bakeOptions) error {
 	if err != nil {
 		return err
 	}
-	if modes := builder.ProgressModes(); !slices.Contains(modes, o.progress) {
+	if modes := progress.Modes(); !slices.Contains(modes, o.progress) {
 		return fmt.Errorf("invalid progress mode %q (want one of %v)", o.progress, modes)
 	}
 	loadStart := time.Now()
@@ -40,47 +43,26 @@ func buildDefinition(ctx context.Context, o *bakeOptions) error {
 	if err := checkEntitlements(ctx, plan, o); err != nil {
 		return err
 	}
-	reqs, err := translatePlan(plan)
+	reqs, err := translatePlan(ctx, plan)
 	if err != nil {
 		return err
 	}
 	if len(reqs) == 0 && o.affectedSince != "" {
 		// nothing to build (the affected check said so): no engine is started
 		if o.metadataFile != "" {
-			return builder.WriteMetadataFile(o.metadataFile, &builder.Report{})
+			return report.WriteMetadataFile(o.metadataFile, &report.Report{})
 		}
 		return nil
 	}
-	if err := builder.CheckOutputs(reqs, o.metadataFile); err != nil {
+	if err := request.CheckOutputs(reqs, o.metadataFile); err != nil {
 		return err
 	}
-	builder.AddGitInfo(ctx, reqs, os.LookupEnv)
-	node, err := builder.Open(ctx, o.builder, builder.OpenOptions{})
+	n, err := o.openNode(ctx) // already open when a remote definition was read on it
 	if err != nil {
 		return err
 	}
-	defer node.Close()
-	if err := builder.ResolveHostGateway(ctx, node, reqs); err != nil {
-		return err
-	}
-	if w := builder.NoOutputWarning(reqs, node.Name()); w != "" {
-		fmt.Fprintf(os.Stderr, "WARNING: %s\n", w)
-	}
-	ro := builder.RunOptions{
-		Exec:        ex,
-		Progress:    o.progress,
-		ProgressOut: os.Stderr,
-		Stdout:      os.Stdout,
-		DockerHost:  os.Getenv("DOCKER_HOST"),
-	}
-	if o.metadataFile != "" {
-		ro.MetadataProvenance = builder.MetadataProvenance(os.LookupEnv)
-		ro.MetadataWarnings = call == nil && builder.MetadataWarningsEnabled(os.LookupEnv)
-	}
-	if ro.SourcePolicy, err = builder.ReadSourcePolicy(os.LookupEnv); err != nil {
-		return err
-	}
-	rep, err := builder.Run(ctx, node, reqs, ro)
+	defer o.closeNode()
+	rep, err := runPlan(ctx, n, reqs, ex, o, call)
 	if err != nil {
 		return err
 	}
@@ -93,14 +75,14 @@ func buildDefinition(ctx context.Context, o *bakeOptions) error {
 	}
 	// buildx writes the metadata file only for a successful run, or for
 	// every finished target under defer-error.
-	if o.metadataFile != "" && (!rep.Failed() || ex.Mode == builder.DeferError) {
-		if err := builder.WriteMetadataFile(o.metadataFile, rep); err != nil {
+	if o.metadataFile != "" && (!rep.Failed() || ex.Mode == schedule.DeferError) {
+		if err := report.WriteMetadataFile(o.metadataFile, rep); err != nil {
 			return fmt.Errorf("--metadata-file: %w", err)
 		}
 	}
 	code := 0
 	if !rep.Failed() { // as buildx: results only when every target ran
-		code = builder.PrintCallResults(os.Stdout, rep, plan, call)
+		code = report.PrintCallResults(os.Stdout, rep, callPlan(plan), call)
 		for _, oc := range rep.Outcomes {
 			if v, ok := oc.Response["frontend.result.inlinemessage"]; ok {
 				fmt.Fprintf(os.Stdout, "\n# %s\n%s\n", oc.Target, v)
@@ -108,7 +90,7 @@ func buildDefinition(ctx context.Context, o *bakeOptions) error {
 		}
 	}
 	if !quiet || rep.Failed() {
-		builder.PrintSummary(os.Stderr, rep, node.Name())
+		report.PrintSummary(os.Stderr, rep, n.Name())
 	}
 	if rep.Failed() {
 		return exitError{1}
@@ -119,23 +101,47 @@ func buildDefinition(ctx context.Context, o *bakeOptions) error {
 	return nil
 }
 
-// translatePlan turns every planned target into a solve request, in name
-// order; relative paths start from the working directory, as in buildx.
-func translatePlan(plan *bake.Plan) ([]*builder.Request, error) {
-	wd, err := os.Getwd()
+// runPlan solves the requests on n, composing the chain: the node's solver,
+// its liveness watchdog (a remote node), the --jobs bound, the schedule;
+// then the report, failures explained.
+func runPlan(ctx context.Context, n node.Node, reqs []*request.Request, ex schedule.Execution, o *bakeOptions, call *buildflags.CallFunc) (*report.Report, error) {
+	env := solve.Env{Stdout: os.Stdout, DockerHost: os.Getenv("DOCKER_HOST")}
+	var err error
+	if env.HostGatewayIP, err = node.HostGatewayIP(ctx, n, reqs); err != nil {
+		return nil, err
+	}
+	if w := report.NoOutputWarning(reqs, n.Name()); w != "" {
+		fmt.Fprintf(os.Stderr, "WARNING: %s\n", w)
+	}
+	if o.metadataFile != "" {
+		env.MetadataProvenance = solve.MetadataProvenance(os.LookupEnv)
+	}
+	if env.SourcePolicy, err = solve.ReadSourcePolicy(os.LookupEnv); err != nil {
+		return nil, err
+	}
+	deadline, err := node.Deadline()
 	if err != nil {
 		return nil, err
 	}
-	var reqs []*builder.Request
-	to := builder.Options{Dir: wd, LookupEnv: os.LookupEnv, ProxyArgs: builder.ProxyArgs(os.LookupEnv), NodeID: builder.NodeID(os.LookupEnv)}
-	for _, name := range slices.Sorted(maps.Keys(plan.Targets)) {
-		r, err := builder.Translate(name, plan.Targets[name], to)
-		if err != nil {
-			return nil, err
-		}
-		reqs = append(reqs, r)
+	ns, err := solve.New(ctx, n, reqs, env)
+	if err != nil {
+		return nil, err
 	}
-	return reqs, nil
+	defer ns.Close()
+	p, err := progress.New(ctx, os.Stderr, o.progress, len(reqs) > 1)
+	if err != nil {
+		return nil, err
+	}
+	solver, unwatch := schedule.Solver(ns.WithProgress(p)), func() {}
+	if !node.Embedded(n) { // the embedded engine cannot stop answering
+		solver, unwatch = node.Watch(ctx, n, deadline, solver)
+	}
+	outcomes := schedule.Schedule{Solver: schedule.Limit(solver, ex.Bound()), Exec: ex}.Run(ctx, reqs)
+	unwatch()
+	rep := report.New(p, reqs, outcomes)
+	rep.MetadataWarnings = o.metadataFile != "" && call == nil && report.MetadataWarningsEnabled(os.LookupEnv)
+	report.ExplainFailures(ctx, n, rep)
+	return rep, nil
 }
 
 // printWarnings lists the build warnings BuildKit reported, as buildx does

@@ -36,7 +36,7 @@ func TestTranslatePlanResolvesFromWorkingDir(t *testing.T) {
 	defer os.Chdir(wd)
 	os.Chdir(dir)
 	ctx := "app"
-	reqs, err := translatePlan(&bake.Plan{Targets: map[string]*bake.Target{
+	reqs, err := translatePlan(context.Background(), &bake.Plan{Targets: map[string]*bake.Target{
 		"b": {Context: &ctx},
 		"a": {},
 	}})

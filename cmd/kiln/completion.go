@@ -58,7 +58,8 @@ end
 complete -c kiln -f -a '(__kiln_complete)'
 `
 
-func init() {
+// newCompletionCommand is `kiln completion`.
+func newCompletionCommand() *command {
 	c := &command{name: "completion", usage: "completion bash|zsh|fish", short: "Print a shell completion script"}
 	c.run = func(ctx context.Context, args []string) error {
 		fs := newFlags(c)
@@ -72,21 +73,25 @@ func init() {
 		_, err := io.WriteString(os.Stdout, scripts[fs.Arg(0)])
 		return err
 	}
-	register(c)
-	// __complete is what the scripts call; it is not listed in --help.
-	hidden = append(hidden, &command{name: "__complete", run: func(ctx context.Context, args []string) error {
+	return c
+}
+
+// newCompleteCommand is `kiln __complete WORDS...`, what the completion
+// scripts call; it is not listed in --help.
+func newCompleteCommand() *command {
+	return &command{name: "__complete", run: func(ctx context.Context, args []string) error {
 		for _, w := range complete(ctx, args) {
 			fmt.Println(w)
 		}
 		return nil
-	}})
+	}}
 }
 
 // complete returns the candidates for the last of words (the words after "kiln").
 func complete(ctx context.Context, words []string) []string {
 	if len(words) <= 1 {
 		var names []string
-		for _, c := range commands {
+		for _, c := range listedCommands() {
 			names = append(names, c.name)
 		}
 		return names

@@ -10,11 +10,12 @@ import (
 	"time"
 
 	"github.com/docker/go-units"
-	"github.com/kiln-build/kiln/builder"
+	"github.com/kiln-build/kiln/builder/node"
 	"github.com/moby/buildkit/client"
 )
 
-func init() {
+// newDuCommand is `kiln du`.
+func newDuCommand() *command {
 	c := &command{name: "du", usage: "du [OPTIONS]", short: "Show the build cache's disk usage"}
 	c.run = func(ctx context.Context, args []string) error {
 		fs := newFlags(c)
@@ -28,7 +29,7 @@ func init() {
 		if err != nil {
 			return err
 		}
-		n, err := builder.Open(ctx, *spec, builder.OpenOptions{})
+		n, err := node.Open(ctx, *spec, node.OpenOptions{})
 		if err != nil {
 			return err
 		}
@@ -47,7 +48,7 @@ func init() {
 		}
 		return nil
 	}
-	register(c)
+	return c
 }
 
 // printUsageTable is buildx du's default table.

@@ -15,9 +15,8 @@ import (
 	"github.com/sirupsen/logrus"
 )
 
-func init() {
-	setupLogging(logrus.StandardLogger(), os.Getenv("KILN_LOG_LEVEL"))
-
+// newEngineCommand is `kiln engine`.
+func newEngineCommand() *command {
 	c := &command{
 		name:  "engine",
 		usage: "engine serve [OPTIONS]",
@@ -32,7 +31,7 @@ func init() {
 		}
 		return fmt.Errorf("usage: kiln %s", c.usage)
 	}
-	register(c)
+	return c
 }
 
 func runEngineServe(ctx context.Context, c *command, args []string) error {

@@ -42,5 +42,6 @@ func promptEntitlements(ctx context.Context, plan *bake.Plan, o *bakeOptions, ou
 		Interactive: o.progress != "rawjson",
 		Args:        args,
 		LookupEnv:   os.LookupEnv,
+		Remote:      o.remoteURL != "",
 	})
 }

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/kiln-build/kiln/bake/graph"
-	"github.com/kiln-build/kiln/builder"
+	"github.com/kiln-build/kiln/builder/report"
 	"github.com/kiln-build/kiln/builder/trace"
 )
 
@@ -53,7 +53,7 @@ func lastRunDir() string {
 
 // recordRun writes --trace and records the run's results for --graph
 // (lastRunDir); not being able to record them only loses the annotation.
-func recordRun(o *bakeOptions, rep *builder.Report, loadStart, loadEnd time.Time) error {
+func recordRun(o *bakeOptions, rep *report.Report, loadStart, loadEnd time.Time) error {
 	rec := rep.Trace()
 	if rec == nil {
 		return nil

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/sirupsen/logrus"
 	"github.com/spf13/pflag"
 )
 
@@ -22,21 +23,31 @@ type command struct {
 	run   func(ctx context.Context, args []string) error
 }
 
-// commands is filled by each subcommand's file in init.
-var commands []*command
+// listedCommands are kiln's subcommands, in the order --help lists them;
+// each file makes its own.
+func listedCommands() []*command {
+	return []*command{
+		newBakeCommand(), newCompletionCommand(), newDuCommand(), newEngineCommand(),
+		newPoolCommand(), newPruneCommand(), newVersionCommand(),
+	}
+}
 
-func register(c *command) { commands = append(commands, c) }
-
-// hidden commands run but are not listed in --help.
-var hidden []*command
-
+// lookup finds a subcommand by name, listed or hidden (run but not listed).
 func lookup(name string) *command {
-	for _, c := range append(commands[:len(commands):len(commands)], hidden...) {
+	for _, c := range append(listedCommands(), newCompleteCommand()) {
 		if c.name == name {
 			return c
 		}
 	}
 	return nil
+}
+
+// init sets up the process for BuildKit's packages, for every command (and
+// for the tests that run one in-process): where its logs go, the version it
+// reports.
+func init() {
+	setupLogging(logrus.StandardLogger(), os.Getenv("KILN_LOG_LEVEL"))
+	setBuildKitVersion()
 }
 
 // exitError carries an exit status without printing anything more.
@@ -96,7 +107,7 @@ func printUsage(w *os.File) {
 	fmt.Fprintln(w, "  kiln <command> [options]")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Commands:")
-	for _, c := range commands {
+	for _, c := range listedCommands() {
 		fmt.Fprintf(w, "  %-14s %s\n", c.name, c.short)
 	}
 	fmt.Fprintln(w)

@@ -13,13 +13,14 @@ import (
 	"time"
 
 	"github.com/containerd/platforms"
-	"github.com/kiln-build/kiln/builder"
+	"github.com/kiln-build/kiln/builder/node"
 	"github.com/kiln-build/kiln/builder/pool"
 	controlapi "github.com/moby/buildkit/api/services/control"
 	"github.com/moby/buildkit/client"
 )
 
-func init() {
+// newPoolCommand is `kiln pool`.
+func newPoolCommand() *command {
 	c := &command{name: "pool", usage: "pool ls [OPTIONS]", short: "Show the nodes of a pool: whether each answers, its BuildKit version, platforms and load"}
 	c.run = func(ctx context.Context, args []string) error {
 		if len(args) == 0 || args[0] != "ls" {
@@ -44,7 +45,7 @@ func init() {
 		writePoolTable(os.Stdout, rows)
 		return nil
 	}
-	register(c)
+	return c
 }
 
 // loadPool is the pool a command names: --builder values (addresses, or
@@ -101,14 +102,14 @@ func inspectPool(ctx context.Context, p *pool.Pool, timeout time.Duration) []poo
 }
 
 func inspectNode(ctx context.Context, n pool.Node, row *poolRow, timeout time.Duration) error {
-	node, err := builder.Open(ctx, n.Address, builder.OpenOptions{
+	nd, err := node.Open(ctx, n.Address, node.OpenOptions{
 		CACert: n.TLS.CA, Cert: n.TLS.Cert, Key: n.TLS.Key, ServerName: n.TLS.ServerName, ConnectTimeout: timeout,
 	})
 	if err != nil {
 		return err
 	}
-	defer node.Close()
-	c := node.Client()
+	defer nd.Close()
+	c := nd.Client()
 	if info, err := c.Info(ctx); err == nil && info.BuildkitVersion.Version != "" {
 		row.version = info.BuildkitVersion.Version
 	}

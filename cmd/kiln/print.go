@@ -8,9 +8,8 @@ import (
 	"os"
 	"runtime/debug"
 
-	"github.com/docker/buildx/util/urlutil"
 	"github.com/kiln-build/kiln/bake"
-	"github.com/kiln-build/kiln/builder"
+	"github.com/kiln-build/kiln/builder/schedule"
 	"golang.org/x/term"
 )
 
@@ -29,13 +28,15 @@ func processIO() bakeIO {
 
 // loadOptions maps the bake flags onto bake.LoadOptions.
 func loadOptions(o *bakeOptions, bio bakeIO) (bake.LoadOptions, error) {
-	if _, err := builder.ParseJobs(o.jobs); err != nil {
+	if _, err := schedule.ParseJobs(o.jobs); err != nil {
 		return bake.LoadOptions{}, err
 	}
-	if len(o.targets) > 0 && urlutil.IsRemoteURL(o.targets[0]) {
-		return bake.LoadOptions{}, fmt.Errorf("remote bake definition %s: kiln reads local files only", o.targets[0])
+	rd, err := remoteDefinition(o, bio)
+	if err != nil {
+		return bake.LoadOptions{}, err
 	}
 	return bake.LoadOptions{
+		Remote:     rd,
 		Files:      o.files,
 		Stdin:      bio.stdin,
 		Targets:    o.targets,
@@ -154,7 +155,8 @@ func warnInheritsCycles(w io.Writer, cycles []bake.InheritsCycle) {
 }
 
 // loadPlan evaluates the bake files and resolves the requested targets
-// exactly as --print does; the build path starts from it. Plan.Targets holds
+// exactly as --print does, then applies the rules buildx applies only once
+// it builds (bake.Plan.CheckBuild); the build path starts from it. Plan.Targets holds
 // every target to build, including those only reached through `target:`
 // contexts (Target.Linked).
 func loadPlan(ctx context.Context, o *bakeOptions) (*bake.Plan, error) {
@@ -167,12 +169,20 @@ func loadPlan(ctx context.Context, o *bakeOptions) (*bake.Plan, error) {
 		return nil, err
 	}
 	warnInheritsCycles(os.Stderr, plan.InheritsCycles)
+	built := plan
 	if o.affectedSince != "" {
 		sel, err := selectAffected(ctx, o, lo, plan, os.Stderr)
 		if err != nil {
 			return nil, err
 		}
-		return buildPlanAffected(plan, sel)
+		if built, err = buildPlanAffected(plan, sel); err != nil {
+			return nil, err
+		}
 	}
-	return plan, nil
+	// what buildx rejects only once it builds (not on --print); plan
+	// places the errors
+	if err := plan.CheckBuild(built.Targets); err != nil {
+		return nil, err
+	}
+	return built, nil
 }

@@ -11,12 +11,13 @@ import (
 	"time"
 
 	"github.com/docker/go-units"
-	"github.com/kiln-build/kiln/builder"
+	"github.com/kiln-build/kiln/builder/node"
 	"github.com/moby/buildkit/client"
 	"github.com/spf13/pflag"
 )
 
-func init() {
+// newPruneCommand is `kiln prune`.
+func newPruneCommand() *command {
 	c := &command{name: "prune", usage: "prune [OPTIONS]", short: "Remove build cache"}
 	c.run = func(ctx context.Context, args []string) error {
 		fs := newFlags(c)
@@ -46,7 +47,7 @@ func init() {
 				return nil
 			}
 		}
-		n, err := builder.Open(ctx, *spec, builder.OpenOptions{})
+		n, err := node.Open(ctx, *spec, node.OpenOptions{})
 		if err != nil {
 			return err
 		}
@@ -85,7 +86,7 @@ func init() {
 		fmt.Fprintf(tw, "Total:\t%s\n", units.HumanSize(float64(total)))
 		return tw.Flush()
 	}
-	register(c)
+	return c
 }
 
 func confirm(question string) bool {
@@ -170,5 +171,5 @@ func (s *sizeValue) Type() string { return "bytes" }
 
 // cacheBuilderFlag declares --builder for the cache commands (du, prune).
 func cacheBuilderFlag(fs *pflag.FlagSet) *string {
-	return fs.String("builder", envOr("BUILDX_BUILDER", builder.DefaultSpec), `Where the cache is: "embedded", a BuildKit address, or "docker"`)
+	return fs.String("builder", envOr("BUILDX_BUILDER", node.DefaultSpec), `Where the cache is: "embedded", a BuildKit address, or "docker"`)
 }

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kiln-build/kiln/builder"
+	"github.com/kiln-build/kiln/builder/node"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/llb"
 )
@@ -78,7 +78,7 @@ func TestPruneAndDu(t *testing.T) {
 	}
 	root := t.TempDir()
 	t.Setenv("KILN_ROOT", root)
-	n, err := builder.Open(context.Background(), "embedded", builder.OpenOptions{})
+	n, err := node.Open(context.Background(), "embedded", node.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,13 +24,17 @@ func buildkitModuleVersion() string {
 	return "unknown"
 }
 
-func init() {
-	// BuildKit's version package is filled by buildkitd's link flags; kiln links
-	// the module instead, so the engine (and `buildx inspect` of `kiln engine
-	// serve`) would report v0.0.0+unknown.
+// setBuildKitVersion fills BuildKit's version package, which buildkitd's
+// link flags fill: kiln links the module instead, so the engine (and
+// `buildx inspect` of `kiln engine serve`) would report v0.0.0+unknown.
+func setBuildKitVersion() {
 	if v := buildkitModuleVersion(); v != "unknown" {
 		bkversion.Version = v
 	}
+}
+
+// newVersionCommand is `kiln version`.
+func newVersionCommand() *command {
 	c := &command{name: "version", usage: "version", short: "Show the kiln version"}
 	c.run = func(ctx context.Context, args []string) error {
 		fs := newFlags(c)
@@ -41,5 +45,5 @@ func init() {
 		fmt.Printf("kiln %s (BuildKit %s, %s, %s/%s)\n", version, bk, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return nil
 	}
-	register(c)
+	return c
 }

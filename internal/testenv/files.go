@@ -39,3 +39,41 @@ func CopyExecutable(t testing.TB, src, dst string) {
 		t.Fatal(err)
 	}
 }
+
+// Workdir is a working directory with the build contexts the builder's
+// tests name: app (with a Dockerfile), app/sub and shared.
+func Workdir(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, d := range []string{"app", "app/sub", "shared"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "app/Dockerfile"), []byte("FROM scratch\n"), 0o644)
+	return dir
+}
+
+// ReadFile is the content of p.
+func ReadFile(t testing.TB, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// ListDir is the names in directory p, sorted.
+func ListDir(t testing.TB, p string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range ents {
+		out = append(out, e.Name())
+	}
+	return out
+}

@@ -1,0 +1,56 @@
+package report
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/kiln-build/kiln/builder/request"
+	"github.com/kiln-build/kiln/builder/schedule"
+)
+
+func TestNoOutputWarning(t *testing.T) {
+	reqs := []*request.Request{{Target: "b", NoOutput: true}, {Target: "a", NoOutput: true}, {Target: "c"}}
+	w := NoOutputWarning(reqs, "embedded")
+	if !strings.HasPrefix(w, "No output specified for a, b target(s) with embedded builder. Build result will only remain in the build cache.") {
+		t.Errorf("warning %q", w)
+	}
+	if w := NoOutputWarning([]*request.Request{{Target: "default", NoOutput: true}}, "embedded"); !strings.HasPrefix(w, "No output specified with embedded builder.") {
+		t.Errorf("default warning %q", w)
+	}
+	if w := NoOutputWarning(reqs[2:], "embedded"); w != "" {
+		t.Errorf("warning without cause: %q", w)
+	}
+}
+
+func TestSummary(t *testing.T) {
+	rep := &Report{
+		Outcomes: []schedule.Outcome{
+			{Target: "app", Status: schedule.Succeeded, Response: map[string]string{"containerimage.digest": "sha256:abc"}},
+			{Target: "lib", Status: schedule.Failed, Err: errors.New("failed to solve: exit code: 2")},
+			{Target: "web", Status: schedule.Aborted, Err: errors.New("aborted: target lib failed")},
+		},
+		Requests: map[string]*request.Request{
+			"app": {Target: "app", Exports: []request.Export{{Type: "image", Attrs: map[string]string{"push": "true", "name": "r/app:1"}}}},
+			"lib": {Target: "lib", Exports: []request.Export{{Type: "local", Dir: "/out/lib"}}},
+			"web": {Target: "web", Exports: []request.Export{{Type: "image", Attrs: map[string]string{"push": "true", "name": "r/web:1"}}}},
+		},
+	}
+	var b bytes.Buffer
+	PrintSummary(&b, rep, "embedded")
+	s := b.String()
+	for _, want := range []string{
+		"3 target(s) on embedded: 1 succeeded, 1 failed, 1 aborted",
+		"app  succeeded  pushed r/app:1 sha256:abc",
+		"ERROR: target lib: failed to solve: exit code: 2",
+		"web was not (completely) pushed",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("summary lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "app was not") || strings.Contains(s, "ERROR: target web") {
+		t.Errorf("summary blames the wrong target:\n%s", s)
+	}
+}
