@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/kiln-build/kiln/builder/inputs"
 	"golang.org/x/sync/errgroup"
@@ -269,25 +268,4 @@ func ownFacts(ctx context.Context, s *Spec, o Options) (*Facts, string) {
 		f.Remote["image:"+ref] = digests[i]
 	}
 	return f, ""
-}
-
-// When says how long ago t was, for the summary ("3 minutes ago").
-func When(t, now time.Time) string {
-	d := now.Sub(t)
-	switch {
-	case d < time.Minute:
-		return "just now"
-	case d < time.Hour:
-		return plural(int(d/time.Minute), "minute") + " ago"
-	case d < 48*time.Hour:
-		return plural(int(d/time.Hour), "hour") + " ago"
-	}
-	return t.Local().Format("2006-01-02 15:04")
-}
-
-func plural(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
-	}
-	return fmt.Sprintf("%d %ss", n, unit)
 }

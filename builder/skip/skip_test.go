@@ -3,7 +3,6 @@ package skip
 import (
 	"encoding/json"
 	"testing"
-	"time"
 )
 
 func baseFacts() Facts {
@@ -59,16 +58,5 @@ func TestFingerprintSensitivity(t *testing.T) {
 	bad.Definition = json.RawMessage(`{not json`)
 	if bad.Fingerprint() != "" {
 		t.Error("facts that do not marshal have a fingerprint")
-	}
-}
-
-func TestWhen(t *testing.T) {
-	now := time.Date(2026, 1, 2, 15, 0, 0, 0, time.UTC)
-	for d, want := range map[time.Duration]string{
-		10 * time.Second: "just now", time.Minute: "1 minute ago", 5 * time.Minute: "5 minutes ago", 3 * time.Hour: "3 hours ago",
-	} {
-		if got := When(now.Add(-d), now); got != want {
-			t.Errorf("When(-%s) = %q, want %q", d, got, want)
-		}
 	}
 }
