@@ -189,6 +189,12 @@ target "pushed" {
 	if _, skipped := builtAndSkipped(t, bake(e, nil)); !slices.Equal(skipped, all) {
 		t.Errorf("after --no-skip, up to date %v, want %v", skipped, all)
 	}
+	// a subrequest builds nothing and leaves the records as they were
+	// (its lint warnings may fail it: only what follows matters)
+	e.bake(t, dir, "--check")
+	if _, skipped := builtAndSkipped(t, bake(e, nil)); !slices.Equal(skipped, all) {
+		t.Errorf("after --check, up to date %v, want %v", skipped, all)
+	}
 }
 
 // TestIntegrationSkipKilledDuringExport kills kiln (SIGKILL) while it

@@ -287,6 +287,8 @@ func (s *skipRun) plan(reqs []*request.Request) []*request.Request {
 			cr.Exports, cr.CacheExports, cr.NoOutput = nil, nil, false
 			s.cached[r.Target] = true
 			out = append(out, &cr)
+		case r.Call != nil:
+			out = append(out, r) // a subrequest writes no output: the record stands
 		default:
 			s.exported[r.Target] = true
 			out = append(out, r)
