@@ -46,6 +46,10 @@ type Options struct {
 	// build's meaning.
 	Versions map[string]string
 	Env      map[string]string
+	// Rebuild decides every target out of date (--no-skip) without
+	// reading records or checking outputs; the fingerprints are still
+	// computed, for the records written after the builds.
+	Rebuild bool
 
 	trees *treeMemo
 }
@@ -148,6 +152,10 @@ func Evaluate(ctx context.Context, specs []Spec, o Options) map[string]*Decision
 // decide compares d's fingerprint with the record and checks the outputs.
 func decide(ctx context.Context, d *Decision, s *Spec, o Options) {
 	if d.Forced {
+		return
+	}
+	if o.Rebuild {
+		d.Reason = "--no-skip"
 		return
 	}
 	if o.Store == nil {

@@ -110,6 +110,13 @@ func TestEvaluate(t *testing.T) {
 		}
 	}
 
+	// --no-skip: out of date, with the fingerprint to record
+	o.Rebuild = true
+	if d := eval(); d.UpToDate || d.Fingerprint == "" || d.Reason != "--no-skip" {
+		t.Errorf("Rebuild: %+v", d)
+	}
+	o.Rebuild = false
+
 	// a reference that does not resolve: built, and said why
 	write(t, filepath.Join(p.dir, "app", "Dockerfile"), "FROM "+addr+"/missing:1\n")
 	if d := eval(); d.UpToDate || d.Fingerprint != "" || d.Reason == "" {

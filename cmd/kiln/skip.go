@@ -83,12 +83,10 @@ func newSkipRun(ctx context.Context, o *bakeOptions, plan *bake.Plan, reqs []*re
 		Node:     nodeIdentity(o.builder),
 		Versions: map[string]string{"kiln": kilnVersion(), "buildkit": buildkitModuleVersion()},
 		Env:      env,
+		Rebuild:  o.noSkip,
 	})
 	for _, r := range reqs {
 		d := s.decisions[r.Target]
-		if o.noSkip && d.UpToDate {
-			d.UpToDate, d.Record, d.Reason = false, nil, "--no-skip"
-		}
 		if d.Warning != "" {
 			fmt.Fprintf(s.warn, "WARNING: target %s: %s\n", r.Target, d.Warning)
 		}
