@@ -27,10 +27,10 @@ func TestIntegrationPolicyParity(t *testing.T) {
 	gitURL := serveGitRepo(t)
 	engineAddr, _ := serveFreshEngine(t, "")
 	cfg := t.TempDir()
-	run := func(dir string, name string, args ...string) (string, int) {
+	run := func(dir string, env []string, name string, args ...string) (string, int) {
 		cmd := exec.Command(name, args...)
 		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "BUILDX_CONFIG="+cfg, "KILN_ROOT="+filepath.Join(cfg, "kiln"))
+		cmd.Env = append(append(os.Environ(), "BUILDX_CONFIG="+cfg, "KILN_ROOT="+filepath.Join(cfg, "kiln")), env...)
 		out, err := cmd.CombinedOutput()
 		var ee *exec.ExitError
 		if err != nil && !errors.As(err, &ee) {
@@ -38,7 +38,7 @@ func TestIntegrationPolicyParity(t *testing.T) {
 		}
 		return string(out), cmd.ProcessState.ExitCode()
 	}
-	if out, code := run("/", buildx, "create", "--name", "kilnpolicy", "--driver", "remote", engineAddr); code != 0 {
+	if out, code := run("/", nil, buildx, "create", "--name", "kilnpolicy", "--driver", "remote", engineAddr); code != 0 {
 		t.Fatalf("buildx create: %s", out)
 	}
 
@@ -79,19 +79,40 @@ decision := {"allow": allow, "deny_msg": deny_msg}
 		// wantMsg is a part of buildx's error or Policy: lines the case
 		// must show, so that a comparison of nothing cannot pass.
 		wantMsg string
+		env     []string
+		// wantLog is a line of the "loading policies" step both must show
+		// ("" for none: then neither may show the step).
+		wantLog string
 	}{
-		{name: "allow", files: map[string]string{"Dockerfile.rego": allowLocal}, targets: `output = ["type=cacheonly"]`},
+		{name: "allow", files: map[string]string{"Dockerfile.rego": allowLocal}, targets: `output = ["type=cacheonly"]`,
+			wantLog: "loading policies Dockerfile.rego"},
 		{name: "deny-git", files: map[string]string{"Dockerfile.rego": allowLocal, "Dockerfile": "FROM scratch\nADD " + gitURL + " /src\n"},
-			targets: `output = ["type=cacheonly"]`, wantFail: true, wantMsg: "Policy: git source git://127.0.0.1:"},
+			targets: `output = ["type=cacheonly"]`, wantFail: true, wantMsg: "Policy: git source git://127.0.0.1:", wantLog: "ERROR: "},
 		{name: "extra-policy-deny", files: map[string]string{"extra.rego": needLabel},
 			targets: `policy = [{ filename = "extra.rego" }]
-  output = ["type=cacheonly"]`, wantFail: true, wantMsg: "Policy: label com.example.approved=1 is required"},
+  output = ["type=cacheonly"]`, wantFail: true, wantMsg: "Policy: label com.example.approved=1 is required", wantLog: "policy decision for source"},
 		{name: "extra-policy-allow", files: map[string]string{"extra.rego": needLabel},
 			targets: `policy = [{ filename = "extra.rego", strict = true }]
   labels = { "com.example.approved" = "1" }
+  output = ["type=cacheonly"]`, wantLog: "checking policy for source"},
+		{name: "log-level-debug", files: map[string]string{"extra.rego": needLabel},
+			targets: `policy = [{ filename = "extra.rego", log-level = "debug" }]
+  labels = { "com.example.approved" = "1" }
+  output = ["type=cacheonly"]`, wantLog: "policy input: "},
+		{name: "log-level-warn", files: map[string]string{"extra.rego": needLabel},
+			targets: `policy = [{ filename = "extra.rego", log-level = "warn" }]
+  labels = { "com.example.approved" = "1" }
   output = ["type=cacheonly"]`},
+		{name: "log-level-flag", files: map[string]string{"Dockerfile.rego": allowLocal},
+			targets: `output = ["type=cacheonly"]`, args: []string{"--policy", "log-level=error"}},
+		{name: "print", files: map[string]string{"Dockerfile.rego": "package docker\n\ndefault allow := true\n\nallow if print(\"source\", input)\n\ndecision := {\"allow\": allow}\n"},
+			targets: `output = ["type=cacheonly"]`, wantLog: "Dockerfile.rego:5: source"},
+		{name: "default-policy", files: map[string]string{"Dockerfile.rego": allowLocal}, env: []string{"BUILDX_DEFAULT_POLICY=1"},
+			targets: `output = ["type=cacheonly"]`, wantLog: "loading policies buildx_default_policy.rego, Dockerfile.rego"},
+		{name: "default-policy-disabled", files: map[string]string{"Dockerfile.rego": needLabel}, env: []string{"BUILDX_DEFAULT_POLICY=true"},
+			targets: `output = ["type=cacheonly"]`, args: []string{"--policy", "disabled=true"}},
 		{name: "strict-flag", files: map[string]string{"Dockerfile.rego": needLabel},
-			targets: `output = ["type=cacheonly"]`, args: []string{"--policy", "strict=true"}, wantFail: true, wantMsg: "not allowed by policy"},
+			targets: `output = ["type=cacheonly"]`, args: []string{"--policy", "strict=true"}, wantFail: true, wantMsg: "not allowed by policy", wantLog: "ERROR: "},
 		{name: "disabled", files: map[string]string{"Dockerfile.rego": needLabel},
 			targets: `policy = [{ disabled = true }]
   output = ["type=cacheonly"]`},
@@ -100,7 +121,7 @@ decision := {"allow": allow, "deny_msg": deny_msg}
   output = ["type=cacheonly"]`, args: []string{"--policy", "disabled=true"}},
 		{name: "reset", files: map[string]string{"Dockerfile.rego": needLabel, "extra.rego": allowLocal},
 			targets: `policy = [{ filename = "extra.rego", reset = true }]
-  output = ["type=cacheonly"]`},
+  output = ["type=cacheonly"]`, wantLog: "loading policies extra.rego"},
 		{name: "missing-file", files: map[string]string{},
 			targets: `policy = [{ filename = "nope.rego" }]
   output = ["type=cacheonly"]`, wantFail: true, wantMsg: "policy file nope.rego not found"},
@@ -119,8 +140,8 @@ decision := {"allow": allow, "deny_msg": deny_msg}
 				files[k] = v
 			}
 			writeFiles(t, dir, files)
-			bxOut, bxCode := run(dir, buildx, append([]string{"bake", "--builder", "kilnpolicy", "--progress=plain"}, c.args...)...)
-			kOut, kCode := run(dir, kilnBin, append([]string{"bake", "--builder", engineAddr, "--progress=plain"}, c.args...)...)
+			bxOut, bxCode := run(dir, c.env, buildx, append([]string{"bake", "--builder", "kilnpolicy", "--progress=plain"}, c.args...)...)
+			kOut, kCode := run(dir, c.env, kilnBin, append([]string{"bake", "--builder", engineAddr, "--progress=plain"}, c.args...)...)
 			if (bxCode != 0) != c.wantFail {
 				t.Fatalf("buildx exit %d, want failure %v:\n%s", bxCode, c.wantFail, tail(bxOut, 30))
 			}
@@ -132,6 +153,16 @@ decision := {"allow": allow, "deny_msg": deny_msg}
 			}
 			if want, got := policyLines(bxOut), policyLines(kOut); !slices.Equal(want, got) {
 				t.Errorf("Policy: lines differ\nbuildx: %q\nkiln:   %q", want, got)
+			}
+			bxLog, kLog := policyProgress(bxOut), policyProgress(kOut)
+			if !slices.Equal(bxLog, kLog) {
+				t.Errorf("policy progress differs\nbuildx: %q\nkiln:   %q", bxLog, kLog)
+			}
+			if c.wantLog == "" && len(bxLog) > 0 {
+				t.Errorf("buildx shows a policy step: %q", bxLog)
+			}
+			if c.wantLog != "" && !slices.ContainsFunc(bxLog, func(l string) bool { return strings.Contains(l, c.wantLog) }) {
+				t.Errorf("buildx's policy step lacks %q: %q", c.wantLog, bxLog)
 			}
 			if bxCode != 0 {
 				msg := lastErrorLine(bxOut)
@@ -164,6 +195,46 @@ func policyLines(out string) []string {
 		if strings.HasPrefix(s, "Policy: ") {
 			l = append(l, s)
 		}
+	}
+	slices.Sort(l)
+	return slices.Compact(l)
+}
+
+var (
+	stepLineRe = regexp.MustCompile(`^#(\d+) (.*)$`)
+	logTimeRe  = regexp.MustCompile(`^\d+\.\d+ `)
+	doneRe     = regexp.MustCompile(`^DONE \d+\.\d+s$`)
+	pointerRe  = regexp.MustCompile(`0x[0-9a-f]+`)
+)
+
+// policyProgress is what the plain progress shows of the "loading
+// policies" step: its name, its log lines without their times and its
+// DONE/ERROR lines, sorted and without repeats (the policy checks sources as
+// BuildKit asks, in an order that may vary). The step opens and closes
+// in half-second windows while the policy logs, so how often it is
+// printed depends on timing; which lines it shows does not.
+func policyProgress(out string) []string {
+	steps := map[string]bool{}
+	var l []string
+	for _, s := range strings.Split(out, "\n") {
+		m := stepLineRe.FindStringSubmatch(s)
+		if m == nil {
+			continue
+		}
+		if strings.HasPrefix(m[2], "loading policies ") {
+			steps[m[1]] = true
+		}
+		if !steps[m[1]] {
+			continue
+		}
+		line := logTimeRe.ReplaceAllString(m[2], "")
+		line = doneRe.ReplaceAllString(line, "DONE")
+		// "..." is the plain display's mark for a step it comes back to,
+		// the debug lines print Go pointers: both vary from run to run.
+		if line == "..." {
+			continue
+		}
+		l = append(l, pointerRe.ReplaceAllString(line, "0x"))
 	}
 	slices.Sort(l)
 	return slices.Compact(l)
