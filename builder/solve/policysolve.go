@@ -29,9 +29,10 @@ import (
 // with BuildKit's "not allowed by policy" error and the policy's messages.
 // The policies' log lines go to a "loading policies" step of the target's
 // progress (policyLog) and the source resolver's own solve reports there
-// too, as in buildx; open gives a new progress channel of the target (nil:
-// no display). release, given the solve's error, ends the step and closes
-// the resolver the policies use for source metadata.
+// too, as in buildx; open gives a new progress channel of the target,
+// unprefixed as buildx writes these (nil: no display). release, given the
+// solve's error, ends the step and closes the resolver the policies use for
+// source metadata.
 func attachPolicy(ctx context.Context, r *request.Request, c *client.Client, so *client.SolveOpt, open func() chan *client.SolveStatus) (release func(error), err error) {
 	release = func(error) {}
 	if r.Policy == nil {

@@ -38,7 +38,7 @@ func (s *Solver) Solve(ctx context.Context, r *request.Request, step *schedule.S
 	if err != nil {
 		return nil, err
 	}
-	unpolicy, err := attachPolicy(ctx, r, s.node.Client(), &so, func() chan *client.SolveStatus { return s.progress.Channel(r.Target) })
+	unpolicy, err := attachPolicy(ctx, r, s.node.Client(), &so, func() chan *client.SolveStatus { return s.progress.Unprefixed(r.Target) })
 	if err != nil {
 		release(err)
 		return nil, err

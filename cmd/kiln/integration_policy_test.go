@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/moby/buildkit/client"
 )
 
 // TestIntegrationPolicyParity runs the same bake files with Rego build
@@ -42,6 +45,30 @@ func TestIntegrationPolicyParity(t *testing.T) {
 		t.Fatalf("buildx create: %s", out)
 	}
 
+	// An image in the local registry, with a label a policy can only read
+	// by resolving the image's config (the policy's source resolver).
+	reg := testRegistry(t)
+	labelled := fmt.Sprintf("%s/kiln-it/policy-%s:v1", reg.Addr, nonce())
+	{
+		dir := t.TempDir()
+		writeFiles(t, dir, map[string]string{
+			"Dockerfile":      "FROM scratch\nLABEL com.example.ok=yes\nCOPY foo /foo\n",
+			"foo":             nonce(),
+			"docker-bake.hcl": fmt.Sprintf("target \"default\" {\n  tags = [%q]\n}\n", labelled),
+		})
+		if out, code := run(dir, nil, kilnBin, "bake", "--builder", engineAddr, "--push"); code != 0 {
+			t.Fatalf("pushing %s: %s", labelled, tail(out, 20))
+		}
+	}
+	needImageLabel := `package docker
+
+default allow := false
+
+allow if input.local
+allow if input.image.labels["com.example.ok"] == "yes"
+
+decision := {"allow": allow}
+`
 	allowLocal := `package docker
 
 default allow := false
@@ -83,6 +110,9 @@ decision := {"allow": allow, "deny_msg": deny_msg}
 		// wantLog is a line of the "loading policies" step both must show
 		// ("" for none: then neither may show the step).
 		wantLog string
+		// bake replaces the one-target bake file; progress is the
+		// --progress mode (plain unless set: plain or rawjson).
+		bake, progress string
 	}{
 		{name: "allow", files: map[string]string{"Dockerfile.rego": allowLocal}, targets: `output = ["type=cacheonly"]`,
 			wantLog: "loading policies Dockerfile.rego"},
@@ -122,6 +152,20 @@ decision := {"allow": allow, "deny_msg": deny_msg}
 		{name: "reset", files: map[string]string{"Dockerfile.rego": needLabel, "extra.rego": allowLocal},
 			targets: `policy = [{ filename = "extra.rego", reset = true }]
   output = ["type=cacheonly"]`, wantLog: "loading policies extra.rego"},
+		{name: "two-targets", files: map[string]string{"Dockerfile.rego": allowLocal, "extra.rego": needLabel},
+			bake: `group "default" { targets = ["a", "b"] }
+target "a" { output = ["type=cacheonly"] }
+target "b" {
+  policy = [{ filename = "extra.rego" }]
+  labels = { "com.example.approved" = "1" }
+  output = ["type=cacheonly"]
+}
+`, wantLog: "loading policies Dockerfile.rego, extra.rego"},
+		{name: "rawjson", files: map[string]string{"Dockerfile.rego": allowLocal, "Dockerfile": "FROM scratch\nADD " + gitURL + " /src\n"},
+			targets: `output = ["type=cacheonly"]`, progress: "rawjson", wantFail: true, wantLog: "policy decision for source git://127.0.0.1:"},
+		{name: "resolve-image", files: map[string]string{"Dockerfile.rego": needImageLabel, "Dockerfile": "FROM " + labelled + "\nCOPY foo /foo\n"},
+			// The image config resolved for the policy shows as in buildx.
+			targets: `output = ["type=cacheonly"]`, wantLog: "resolve missing fields", wantMsg: "resolve image config for docker-image://" + labelled},
 		{name: "missing-file", files: map[string]string{},
 			targets: `policy = [{ filename = "nope.rego" }]
   output = ["type=cacheonly"]`, wantFail: true, wantMsg: "policy file nope.rego not found"},
@@ -136,12 +180,19 @@ decision := {"allow": allow, "deny_msg": deny_msg}
 				"foo":             nonce(),
 				"docker-bake.hcl": "target \"default\" {\n  " + c.targets + "\n}\n",
 			}
+			if c.bake != "" {
+				files["docker-bake.hcl"] = c.bake
+			}
 			for k, v := range c.files {
 				files[k] = v
 			}
 			writeFiles(t, dir, files)
-			bxOut, bxCode := run(dir, c.env, buildx, append([]string{"bake", "--builder", "kilnpolicy", "--progress=plain"}, c.args...)...)
-			kOut, kCode := run(dir, c.env, kilnBin, append([]string{"bake", "--builder", engineAddr, "--progress=plain"}, c.args...)...)
+			mode, steps := "plain", policyProgress
+			if c.progress == "rawjson" {
+				mode, steps = c.progress, policyProgressJSON
+			}
+			bxOut, bxCode := run(dir, c.env, buildx, append([]string{"bake", "--builder", "kilnpolicy", "--progress=" + mode}, c.args...)...)
+			kOut, kCode := run(dir, c.env, kilnBin, append([]string{"bake", "--builder", engineAddr, "--progress=" + mode}, c.args...)...)
 			if (bxCode != 0) != c.wantFail {
 				t.Fatalf("buildx exit %d, want failure %v:\n%s", bxCode, c.wantFail, tail(bxOut, 30))
 			}
@@ -154,7 +205,7 @@ decision := {"allow": allow, "deny_msg": deny_msg}
 			if want, got := policyLines(bxOut), policyLines(kOut); !slices.Equal(want, got) {
 				t.Errorf("Policy: lines differ\nbuildx: %q\nkiln:   %q", want, got)
 			}
-			bxLog, kLog := policyProgress(bxOut), policyProgress(kOut)
+			bxLog, kLog := steps(bxOut), steps(kOut)
 			if !slices.Equal(bxLog, kLog) {
 				t.Errorf("policy progress differs\nbuildx: %q\nkiln:   %q", bxLog, kLog)
 			}
@@ -205,6 +256,10 @@ var (
 	logTimeRe  = regexp.MustCompile(`^\d+\.\d+ `)
 	doneRe     = regexp.MustCompile(`^DONE \d+\.\d+s$`)
 	pointerRe  = regexp.MustCompile(`0x[0-9a-f]+`)
+	// policyStepRe is the step's name. buildx does not put the target in
+	// front of it even when a bake builds several; one in front is
+	// matched too, so that it shows as a difference.
+	policyStepRe = regexp.MustCompile(`^(\[[^\]]+\] )?loading policies `)
 )
 
 // policyProgress is what the plain progress shows of the "loading
@@ -221,7 +276,7 @@ func policyProgress(out string) []string {
 		if m == nil {
 			continue
 		}
-		if strings.HasPrefix(m[2], "loading policies ") {
+		if policyStepRe.MatchString(m[2]) {
 			steps[m[1]] = true
 		}
 		if !steps[m[1]] {
@@ -235,6 +290,36 @@ func policyProgress(out string) []string {
 			continue
 		}
 		l = append(l, pointerRe.ReplaceAllString(line, "0x"))
+	}
+	slices.Sort(l)
+	return slices.Compact(l)
+}
+
+// policyProgressJSON is policyProgress for --progress=rawjson: the names
+// and errors of the "loading policies" vertices and their log lines, as
+// they come in BuildKit's SolveStatus JSON.
+func policyProgressJSON(out string) []string {
+	steps := map[string]bool{}
+	var l []string
+	for _, s := range strings.Split(out, "\n") {
+		var st client.SolveStatus
+		if json.Unmarshal([]byte(s), &st) != nil {
+			continue
+		}
+		for _, v := range st.Vertexes {
+			if policyStepRe.MatchString(v.Name) {
+				steps[v.Digest.String()] = true
+				l = append(l, v.Name)
+				if v.Error != "" {
+					l = append(l, "ERROR: "+v.Error)
+				}
+			}
+		}
+		for _, g := range st.Logs {
+			if steps[g.Vertex.String()] {
+				l = append(l, strings.Split(strings.TrimSuffix(string(g.Data), "\n"), "\n")...)
+			}
+		}
 	}
 	slices.Sort(l)
 	return slices.Compact(l)
