@@ -129,6 +129,9 @@ decision := {"allow": allow, "deny_msg": deny_msg}
 			targets: `policy = [{ filename = "extra.rego", log-level = "debug" }]
   labels = { "com.example.approved" = "1" }
   output = ["type=cacheonly"]`, wantLog: "policy input: "},
+		{name: "env-args", files: map[string]string{"Dockerfile.rego": "package docker\n\ndefault allow := true\n\nallow if print(\"args\", input.env.args)\n\ndecision := {\"allow\": allow}\n"},
+			env: []string{"SOURCE_DATE_EPOCH=0"}, targets: `args = { A = "1" }
+  output = ["type=cacheonly"]`, wantLog: `Dockerfile.rego:5: args {"A": "1", "SOURCE_DATE_EPOCH": "0"}`},
 		{name: "log-level-warn", files: map[string]string{"extra.rego": needLabel},
 			targets: `policy = [{ filename = "extra.rego", log-level = "warn" }]
   labels = { "com.example.approved" = "1" }
