@@ -169,6 +169,8 @@ target "b" {
 		{name: "resolve-image", files: map[string]string{"Dockerfile.rego": needImageLabel, "Dockerfile": "FROM " + labelled + "\nCOPY foo /foo\n"},
 			// The image config resolved for the policy shows as in buildx.
 			targets: `output = ["type=cacheonly"]`, wantLog: "resolve missing fields", wantMsg: "resolve image config for docker-image://" + labelled},
+		{name: "eval-error", files: map[string]string{"Dockerfile.rego": "package docker\n\nn := 1 if input.local\nn := 2 if input.local\n\ndecision := {\"allow\": true} if not input.local\ndecision := {\"allow\": n == 1} if input.local\n"},
+			targets: `output = ["type=cacheonly"]`, wantFail: true, wantMsg: "eval_conflict_error", wantLog: "checking policy for source local://"},
 		{name: "missing-file", files: map[string]string{},
 			targets: `policy = [{ filename = "nope.rego" }]
   output = ["type=cacheonly"]`, wantFail: true, wantMsg: "policy file nope.rego not found"},
