@@ -82,7 +82,6 @@ func (s *Solver) Solve(ctx context.Context, r *request.Request, step *schedule.S
 		return res, nil
 	}, s.progress.Channel(r.Target))
 	unpolicy(err)
-	unpolicy = func(error) {}
 	if lerr := release(err); err == nil && lerr != nil {
 		err = lerr
 	}
