@@ -3,7 +3,6 @@ package request
 import (
 	"fmt"
 	"maps"
-	"net"
 	"os"
 	"slices"
 	"strconv"
@@ -94,10 +93,7 @@ func translateArgs(r *Request, t *Target, o Options) error {
 		}
 	}
 	if v, ok := args["BUILDKIT_SYNTAX"]; ok {
-		cmdline := strings.TrimSpace(v)
-		if cmdline == "" {
-			return fmt.Errorf("empty BUILDKIT_SYNTAX build-arg is invalid")
-		}
+		cmdline := strings.TrimSpace(v) // not empty: bake's CheckBuild
 		r.Frontend = "gateway.v0"
 		r.Attrs["source"] = strings.SplitN(cmdline, " ", 2)[0]
 		r.Attrs["cmdline"] = v
@@ -121,9 +117,9 @@ func translateOptions(r *Request, t *Target, o Options) error {
 		var pp []string
 		for _, s := range t.Platforms {
 			for _, s := range strings.Split(s, ",") {
-				p, err := platforms.Parse(strings.TrimSpace(s))
+				p, err := platforms.Parse(strings.TrimSpace(s)) // checked by bake
 				if err != nil {
-					return fmt.Errorf("invalid platform %q: %w", s, err)
+					return err
 				}
 				if f := platforms.FormatAll(platforms.Normalize(p)); !slices.Contains(pp, f) {
 					pp = append(pp, f)
@@ -151,20 +147,16 @@ func translateOptions(r *Request, t *Target, o Options) error {
 			}
 		case "none":
 			r.Attrs["force-network-mode"] = m
-		case "", "default":
-		default:
-			return fmt.Errorf("network mode %q not supported by buildkit", m)
+		case "", "default": // anything else is refused by bake's CheckBuild
 		}
 	}
-	if hosts, err := extraHosts(t.ExtraHosts); err != nil {
-		return err
-	} else if hosts != "" {
+	if hosts := extraHosts(t.ExtraHosts); hosts != "" {
 		r.Attrs["add-hosts"] = hosts
 	}
 	if t.ShmSize != nil && *t.ShmSize != "" {
-		n, err := units.RAMInBytes(*t.ShmSize)
+		n, err := units.RAMInBytes(*t.ShmSize) // checked by bake
 		if err != nil {
-			return fmt.Errorf("invalid value %s for membytes key shm-size", *t.ShmSize)
+			return err
 		}
 		if n > 0 {
 			r.Attrs["shm-size"] = strconv.FormatInt(n, 10)
@@ -286,27 +278,20 @@ func ghaActive(a map[string]string, o Options) bool {
 
 // translateSession records the secrets and SSH agents the build may use.
 func translateSession(r *Request, t *Target, o Options) error {
-	for _, s := range append(t.Secrets.Normalize(), t.RemoteSecrets()...) {
-		if s.ID == "" {
-			return fmt.Errorf("secret without id")
-		}
-		r.Secrets = append(r.Secrets, s)
-	}
+	// bake refused secrets without an id and specs it cannot parse
+	r.Secrets = append(r.Secrets, append(t.Secrets.Normalize(), t.RemoteSecrets()...)...)
 	r.SSH = append(r.SSH, t.SSH.Normalize()...)
 	return nil
 }
 
 // extraHosts is buildx's toBuildkitExtraHosts, except that host-gateway is
-// kept as written (see HostGateway).
-func extraHosts(in map[string]*string) (string, error) {
+// kept as written (see HostGateway). bake's CheckBuild refused invalid hosts.
+func extraHosts(in map[string]*string) string {
 	var hosts []string
 	for _, k := range slices.Sorted(maps.Keys(in)) {
 		v := in[k]
 		if v == nil {
 			continue
-		}
-		if k == "" || *v == "" {
-			return "", fmt.Errorf("invalid host %s=%s", k, *v)
 		}
 		if *v == HostGateway {
 			hosts = append(hosts, k+"="+HostGateway)
@@ -316,13 +301,10 @@ func extraHosts(in map[string]*string) (string, error) {
 			if len(ip) > 2 && ip[0] == '[' && ip[len(ip)-1] == ']' {
 				ip = ip[1 : len(ip)-1]
 			}
-			if net.ParseIP(ip) == nil {
-				return "", fmt.Errorf("invalid host %s=%s", k, *v)
-			}
 			hosts = append(hosts, k+"="+ip)
 		}
 	}
-	return strings.Join(hosts, ","), nil
+	return strings.Join(hosts, ",")
 }
 
 func addCap(attrs map[string]string, c string) {

@@ -26,16 +26,11 @@ func translateInputs(r *Request, t *Target, o Options) error {
 		// only a tarball definition's "." leaves it empty, as in buildx
 		return errors.New(`please specify build context (e.g. "." for the current directory)`)
 	}
-	if ctxPath == "-" {
-		return fmt.Errorf("context from stdin not allowed in bake")
-	}
 	dfPath := "Dockerfile"
 	if t.Dockerfile != nil && *t.Dockerfile != "" {
 		dfPath = *t.Dockerfile
 	}
-	if dfPath == "-" {
-		return fmt.Errorf("dockerfile from stdin not allowed in bake")
-	}
+	// bake refused "-" (stdin) for both
 	ctxPath = strings.TrimPrefix(ctxPath, "cwd://")
 	dfPath = path.Clean(strings.TrimPrefix(dfPath, "cwd://"))
 	remote := urlutil.IsRemoteURL(ctxPath)

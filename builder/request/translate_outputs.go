@@ -20,9 +20,9 @@ func translateOutputs(r *Request, t *Target, o Options) error {
 	}
 	var tags []string
 	for _, tag := range t.Tags {
-		ref, err := reference.Parse(tag)
+		ref, err := reference.Parse(tag) // bake's CheckBuild refused invalid tags
 		if err != nil {
-			return fmt.Errorf("invalid tag %q: %w", tag, err)
+			return err
 		}
 		tags = append(tags, ref.String())
 	}
@@ -31,7 +31,6 @@ func translateOutputs(r *Request, t *Target, o Options) error {
 		return err
 	}
 	r.NoOutput = len(t.Outputs) == 0
-	stdout := false
 	for _, e := range t.Outputs {
 		if e == nil {
 			continue
@@ -49,20 +48,11 @@ func translateOutputs(r *Request, t *Target, o Options) error {
 		if x.File != "" && x.File != "-" {
 			x.File = o.abs(x.File)
 		}
-		if x.File == "-" {
-			if stdout {
-				return fmt.Errorf("multiple outputs configured to write to stdout")
-			}
-			stdout = true
-		}
 		switch x.Type {
 		case client.ExporterImage, client.ExporterOCI, client.ExporterDocker:
 			if len(tags) > 0 {
 				x.Attrs["name"] = strings.Join(tags, ",")
 			}
-		}
-		if x.Push() && x.Attrs["name"] == "" {
-			return fmt.Errorf("tag is needed when pushing to registry")
 		}
 		for k, v := range annotations {
 			x.Attrs[k.String()] = v
@@ -72,11 +62,11 @@ func translateOutputs(r *Request, t *Target, o Options) error {
 	return nil
 }
 
-// translateExport maps one output entry; nil means cacheonly.
+// translateExport maps one output entry; nil means cacheonly. bake refused
+// entries without a type, two stdout outputs in a target and pushes without
+// a name; the dest check below stays: a directory output without one would
+// be swapped in place of the working directory.
 func translateExport(e *buildflags.ExportEntry) (*Export, error) {
-	if e.Type == "" {
-		return nil, fmt.Errorf("type is required for output")
-	}
 	x := &Export{Type: e.Type, Attrs: maps.Clone(e.Attrs)}
 	if x.Attrs == nil {
 		x.Attrs = map[string]string{}

@@ -85,7 +85,7 @@ func TestNodeID(t *testing.T) {
 	}
 }
 
-// Extra hosts are checked as buildx checks them; host-gateway waits for
+// Extra hosts are passed as buildx passes them; host-gateway waits for
 // the node.
 func TestExtraHostsParity(t *testing.T) {
 	w := workdir(t)
@@ -96,10 +96,7 @@ func TestExtraHostsParity(t *testing.T) {
 	if got, want := r.Attrs["add-hosts"], "a=1.2.3.4,a=5.6.7.8,gw=host-gateway,v6=::1"; got != want {
 		t.Fatalf("add-hosts = %q, want %q", got, want)
 	}
-	_, err = Translate("app", target(t, `{"context":"app","extra-hosts":{"bad":"not-an-ip"}}`), Options{Dir: w})
-	if err == nil || err.Error() != `target "app": invalid host bad=not-an-ip` {
-		t.Fatalf("bad host: %v", err)
-	}
+	// invalid hosts are refused by bake (bake/positions_test.go)
 }
 
 // s3 cache entries get the AWS credentials of the client's environment;

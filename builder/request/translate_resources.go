@@ -1,7 +1,6 @@
 package request
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -27,10 +26,7 @@ func translateResources(r *Request, t *Target, o Options) error {
 	for _, entry := range t.Resources.ToEntries() {
 		k, v, _ := strings.Cut(entry, "=")
 		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-		attr, ok := resourceAttrs[k]
-		if !ok {
-			return fmt.Errorf("unknown resource %q", k)
-		}
+		attr := resourceAttrs[k] // ToEntries yields known keys only
 		var n int64
 		var err error
 		switch k {
@@ -51,7 +47,7 @@ func translateResources(r *Request, t *Target, o Options) error {
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("invalid value %q for resource %s: %w", v, k, err)
+			return err // bake refused invalid values with their position
 		}
 		if n > 0 || k == "memory-swap" && n != 0 {
 			r.Attrs[attr] = strconv.FormatInt(n, 10)

@@ -11,6 +11,7 @@ import (
 	"github.com/kiln-build/kiln/builder/progress"
 	"github.com/kiln-build/kiln/builder/request"
 	"github.com/kiln-build/kiln/builder/schedule"
+	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
@@ -37,12 +38,12 @@ func (s *Solver) Solve(ctx context.Context, r *request.Request, step *schedule.S
 	if err != nil {
 		return nil, err
 	}
-	unpolicy, err := attachPolicy(ctx, r, s.node.Client(), &so)
+	unpolicy, err := attachPolicy(ctx, r, s.node.Client(), &so, func() chan *client.SolveStatus { return s.progress.Unprefixed(r.Target) })
 	if err != nil {
 		release(err)
 		return nil, err
 	}
-	defer unpolicy()
+	defer func() { unpolicy(err) }()
 	req := gateway.SolveRequest{Frontend: so.Frontend, FrontendOpt: maps.Clone(so.FrontendAttrs)}
 	for name, st := range r.Inputs {
 		def, err := st.Marshal(ctx)
@@ -80,6 +81,7 @@ func (s *Solver) Solve(ctx context.Context, r *request.Request, step *schedule.S
 		ph.Released()
 		return res, nil
 	}, s.progress.Channel(r.Target))
+	unpolicy(err)
 	if lerr := release(err); err == nil && lerr != nil {
 		err = lerr
 	}
