@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/docker/buildx/util/buildflags"
+	"github.com/kiln-build/kiln/bake"
 	"github.com/kiln-build/kiln/builder/node"
 	"github.com/kiln-build/kiln/builder/progress"
 	"github.com/kiln-build/kiln/builder/report"
@@ -57,15 +58,35 @@ func buildDefinition(ctx context.Context, o *bakeOptions) error {
 	if err := request.CheckOutputs(reqs, o.metadataFile); err != nil {
 		return err
 	}
+	// the up-to-date check, before any engine is contacted (skip.go)
+	sk := newSkipRun(ctx, o, plan, reqs)
+	run := sk.plan(reqs)
+	if len(run) == 0 {
+		return reportUpToDate(ctx, o, sk, plan, reqs, ex, call)
+	}
+	if err := sk.forget(); err != nil {
+		return err
+	}
 	n, err := o.openNode(ctx) // already open when a remote definition was read on it
 	if err != nil {
 		return err
 	}
 	defer o.closeNode()
-	rep, err := runPlan(ctx, n, reqs, ex, o, call)
+	// buildx's warning names every target without an output, built or not
+	if w := report.NoOutputWarning(reqs, n.Name()); w != "" {
+		fmt.Fprintf(os.Stderr, "WARNING: %s\n", w)
+	}
+	rep, err := runPlan(ctx, n, run, ex, o, call)
 	if err != nil {
 		return err
 	}
+	sk.record(ctx, rep, reqs)
+	return finishRun(o, rep, ex, plan, call, n.Name(), loadStart, loadEnd)
+}
+
+// finishRun reports a run: --trace and the last-run record, warnings,
+// the metadata file, call results, the summary and the exit status.
+func finishRun(o *bakeOptions, rep *report.Report, ex schedule.Execution, plan *bake.Plan, call *buildflags.CallFunc, nodeName string, loadStart, loadEnd time.Time) error {
 	if err := recordRun(o, rep, loadStart, loadEnd); err != nil {
 		return err
 	}
@@ -90,7 +111,7 @@ func buildDefinition(ctx context.Context, o *bakeOptions) error {
 		}
 	}
 	if !quiet || rep.Failed() {
-		report.PrintSummary(os.Stderr, rep, n.Name())
+		report.PrintSummary(os.Stderr, rep, nodeName)
 	}
 	if rep.Failed() {
 		return exitError{1}
@@ -109,9 +130,6 @@ func runPlan(ctx context.Context, n node.Node, reqs []*request.Request, ex sched
 	var err error
 	if env.HostGatewayIP, err = node.HostGatewayIP(ctx, n, reqs); err != nil {
 		return nil, err
-	}
-	if w := report.NoOutputWarning(reqs, n.Name()); w != "" {
-		fmt.Fprintf(os.Stderr, "WARNING: %s\n", w)
 	}
 	if o.metadataFile != "" {
 		env.MetadataProvenance = solve.MetadataProvenance(os.LookupEnv)

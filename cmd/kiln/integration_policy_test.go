@@ -33,7 +33,7 @@ func TestIntegrationPolicyParity(t *testing.T) {
 	run := func(dir string, env []string, name string, args ...string) (string, int) {
 		cmd := exec.Command(name, args...)
 		cmd.Dir = dir
-		cmd.Env = append(append(os.Environ(), "BUILDX_CONFIG="+cfg, "KILN_ROOT="+filepath.Join(cfg, "kiln")), env...)
+		cmd.Env = append(append(os.Environ(), "BUILDX_CONFIG="+cfg, "KILN_ROOT="+filepath.Join(cfg, "kiln"), "XDG_STATE_HOME="+filepath.Join(cfg, "state")), env...)
 		out, err := cmd.CombinedOutput()
 		var ee *exec.ExitError
 		if err != nil && !errors.As(err, &ee) {
