@@ -28,6 +28,7 @@ type statEntry struct {
 	size, mtime int64
 	ino         uint64
 	sum         [sha256.Size]byte
+	used        bool // looked up or added since Load: Save keeps only these
 }
 
 func (c *StatCache) get(p string, e statEntry) ([sha256.Size]byte, bool) {
@@ -36,6 +37,10 @@ func (c *StatCache) get(p string, e statEntry) ([sha256.Size]byte, bool) {
 	old, ok := c.m[p]
 	if !ok || old.size != e.size || old.mtime != e.mtime || old.ino != e.ino {
 		return [sha256.Size]byte{}, false
+	}
+	if !old.used {
+		old.used = true
+		c.m[p] = old
 	}
 	return old.sum, true
 }
@@ -61,15 +66,22 @@ func Fingerprint(ctx context.Context, files []string, cache *StatCache) (string,
 	sums := make([][sha256.Size]byte, len(files))
 	modes := make([]os.FileMode, len(files))
 	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(2 * runtime.GOMAXPROCS(0)) // reads wait on the disk as much as on the CPU
-	for i, p := range files {
+	// a few workers, each taking every n-th file: reads wait on the disk
+	// as much as on the CPU, and a goroutine per file would cost more
+	// than the stat of a file the cache knows
+	workers := min(2*runtime.GOMAXPROCS(0), len(files))
+	for w := range workers {
 		g.Go(func() error {
-			if err := ctx.Err(); err != nil {
-				return err
+			for i := w; i < len(files); i += workers {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				var err error
+				if sums[i], modes[i], err = hashFile(files[i], cache); err != nil {
+					return err
+				}
 			}
-			var err error
-			sums[i], modes[i], err = hashFile(p, cache)
-			return err
+			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -116,7 +128,7 @@ func hashFile(p string, cache *StatCache) ([sha256.Size]byte, os.FileMode, error
 		}
 	}
 	copy(sum[:], h.Sum(nil))
-	e.sum = sum
+	e.sum, e.used = sum, true
 	cache.put(p, e)
 	return sum, fi.Mode(), nil
 }

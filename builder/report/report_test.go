@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kiln-build/kiln/builder/request"
 	"github.com/kiln-build/kiln/builder/schedule"
@@ -52,5 +53,38 @@ func TestSummary(t *testing.T) {
 	}
 	if strings.Contains(s, "app was not") || strings.Contains(s, "ERROR: target web") {
 		t.Errorf("summary blames the wrong target:\n%s", s)
+	}
+}
+
+// A target kiln did not build says so, with when its standing build ran.
+func TestSummaryUpToDate(t *testing.T) {
+	now := time.Now()
+	rep := &Report{
+		Outcomes: []schedule.Outcome{
+			{Target: "api", Status: schedule.Succeeded, UpToDate: true, Built: now.Add(-3 * time.Minute)},
+			{Target: "web", Status: schedule.Succeeded},
+		},
+		Requests: map[string]*request.Request{
+			"api": {Target: "api", Exports: []request.Export{{Type: "local", Dir: "/out/api"}}},
+			"web": {Target: "web"},
+		},
+	}
+	var b bytes.Buffer
+	PrintSummary(&b, rep, "embedded")
+	for _, want := range []string{
+		"kiln: 2 target(s) on embedded: 2 succeeded (1 up to date)",
+		"  api  up to date (built 3 minutes ago)  local /out/api\n",
+		"  web  succeeded                         build cache only\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, b.String())
+		}
+	}
+	for d, want := range map[time.Duration]string{
+		10 * time.Second: "just now", time.Minute: "1 minute ago", 5 * time.Minute: "5 minutes ago", 3 * time.Hour: "3 hours ago",
+	} {
+		if got := ago(now.Add(-d), now); got != want {
+			t.Errorf("ago(-%s) = %q, want %q", d, got, want)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/kiln-build/kiln/builder/request"
 	"github.com/kiln-build/kiln/builder/schedule"
@@ -24,14 +25,28 @@ func PrintSummary(w io.Writer, rep *Report, node string) {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
 		}
 	}
+	upToDate := 0
+	for _, o := range rep.Outcomes {
+		if o.UpToDate {
+			upToDate++
+		}
+	}
+	if upToDate > 0 {
+		parts[0] += fmt.Sprintf(" (%d up to date)", upToDate) // parts[0] is the succeeded count
+	}
 	fmt.Fprintf(w, "\nkiln: %d target(s) on %s: %s\n", len(rep.Outcomes), node, strings.Join(parts, ", "))
 	tw := tabwriter.NewWriter(w, 1, 8, 2, ' ', 0)
+	now := time.Now()
 	for _, o := range rep.Outcomes {
 		what := describe(rep.Requests[o.Target], o)
 		if o.Status != schedule.Succeeded && o.Err != nil {
 			what = firstLine(o.Err.Error())
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", o.Target, o.Status, what)
+		status := string(o.Status)
+		if o.UpToDate {
+			status = "up to date (built " + ago(o.Built, now) + ")"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", o.Target, status, what)
 	}
 	tw.Flush()
 	if t := rep.Trace(); t != nil {
@@ -113,4 +128,25 @@ func printDenyMessages(w io.Writer, err error) {
 			fmt.Fprintf(w, "Policy: %s\n", m.GetMessage())
 		}
 	}
+}
+
+// ago says how long before now t was, for an up-to-date target's line.
+func ago(t, now time.Time) string {
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return plural(int(d/time.Minute), "minute") + " ago"
+	case d < 48*time.Hour:
+		return plural(int(d/time.Hour), "hour") + " ago"
+	}
+	return t.Local().Format("2006-01-02 15:04")
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
 }

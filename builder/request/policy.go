@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/docker/buildx/policy"
 	"github.com/docker/buildx/util/buildflags"
@@ -36,6 +37,13 @@ type PolicySpec struct {
 	// Env is input.env of the policy: build args, labels, the Dockerfile's
 	// name and the stage.
 	Env policy.Env
+	// Builtin is $BUILDX_DEFAULT_POLICY: buildx's embedded default policy
+	// (signed Docker-managed images) goes before the target's policies
+	// unless a policy entry disables them.
+	Builtin bool
+	// ConfigDir is buildx's configuration directory, where the signature
+	// verifier keeps its state (policy/), as buildx's confutil.Config.
+	ConfigDir string
 }
 
 // PolicyFile is one policy file to load: Data when already read.
@@ -51,13 +59,25 @@ type PolicyGroup struct {
 	Files    []PolicyFile
 	Strict   bool
 	LogLevel *logrus.Level
+	// SkipCaps is set on the builtin default policy, whose capabilities
+	// buildx does not evaluate.
+	SkipCaps bool
 }
 
 // translatePolicy fills r.Policy as buildx's loadInputs does: the
 // Dockerfile.rego beside a local Dockerfile, the context directory policy
 // files are read from, and the policy's input.env.
-func translatePolicy(r *Request, t *Target, _ Options) error {
+func translatePolicy(r *Request, t *Target, o Options) error {
 	spec := &PolicySpec{Configs: []buildflags.PolicyConfig(t.Policy), ContextDir: r.Locals["context"]}
+	// As buildx's policy.DefaultPolicyEnabled: a value that is no boolean
+	// leaves the builtin policy off.
+	if v, ok := o.env("BUILDX_DEFAULT_POLICY"); ok {
+		spec.Builtin, _ = strconv.ParseBool(v)
+	}
+	spec.ConfigDir, _ = o.env("BUILDX_CONFIG")
+	if spec.ConfigDir == "" && o.LookupEnv != nil {
+		spec.ConfigDir = filepath.Join(dockerConfigDir(o.LookupEnv), "buildx")
+	}
 	env := policy.Env{Filename: "Dockerfile"}
 	if t.Dockerfile != nil && *t.Dockerfile != "" {
 		if b := filepath.Base(filepath.Clean(*t.Dockerfile)); b != "." && b != string(filepath.Separator) {
@@ -106,8 +126,26 @@ func translatePolicy(r *Request, t *Target, _ Options) error {
 }
 
 // Groups composes the default policy and the configured entries as
-// buildx's withPolicyConfig does; nil means no policy applies.
+// buildx's withPolicyConfig does, after the builtin default policy when
+// Builtin is set (as configureSourcePolicy prepends it); nil means no
+// policy applies.
 func (s *PolicySpec) Groups() ([]PolicyGroup, error) {
+	groups, err := s.configured()
+	if err != nil || !s.Builtin {
+		return groups, err
+	}
+	for _, cfg := range s.Configs {
+		if cfg.Disabled {
+			return groups, nil
+		}
+	}
+	builtin := PolicyGroup{Files: []PolicyFile{{Filename: policy.DefaultPolicyFilename, Data: policy.DefaultPolicyData()}}, SkipCaps: true}
+	return append([]PolicyGroup{builtin}, groups...), nil
+}
+
+// configured is withPolicyConfig: the Dockerfile.rego beside the
+// Dockerfile and the target's entries.
+func (s *PolicySpec) configured() ([]PolicyGroup, error) {
 	var def PolicyGroup
 	if s.Default != "" {
 		dt, err := os.ReadFile(s.Default)

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/kiln-build/kiln/builder/request"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
@@ -73,6 +74,16 @@ type Outcome struct {
 	Status   Status
 	Err      error
 	Response map[string]string // the exporter response of a successful solve
+	// UpToDate: the target was not built, or solved only for a dependent
+	// and not exported; its last build (at Built) still stands
+	// (builder/skip), and Response is that build's.
+	UpToDate bool
+	Built    time.Time
+}
+
+// SortOutcomes sorts outcomes by target, as Run returns them.
+func SortOutcomes(out []Outcome) {
+	slices.SortFunc(out, func(a, b Outcome) int { return compare(a.Target, b.Target) })
 }
 
 // errAborted marks failures caused by another target, not by this one.
@@ -120,7 +131,7 @@ func (s Schedule) Run(ctx context.Context, reqs []*request.Request) []Outcome {
 		}()
 	}
 	wg.Wait()
-	slices.SortFunc(out, func(a, b Outcome) int { return compare(a.Target, b.Target) })
+	SortOutcomes(out)
 	return out
 }
 

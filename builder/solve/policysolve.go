@@ -9,9 +9,11 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/containerd/platforms"
 	"github.com/docker/buildx/policy"
+	"github.com/docker/buildx/util/confutil"
 	"github.com/docker/buildx/util/sourcemeta"
 	"github.com/kiln-build/kiln/builder/request"
 	"github.com/moby/buildkit/client"
@@ -25,9 +27,14 @@ import (
 // configureSourcePolicy does: each policy is buildx's policy.Policy, all must
 // allow (policy.MultiPolicyCallback), and a source denied fails the solve
 // with BuildKit's "not allowed by policy" error and the policy's messages.
-// release closes the resolver the policies use for source metadata.
-func attachPolicy(ctx context.Context, r *request.Request, c *client.Client, so *client.SolveOpt) (release func(), err error) {
-	release = func() {}
+// The policies' log lines go to a "loading policies" step of the target's
+// progress (policyLog) and the source resolver's own solve reports there
+// too, as in buildx; open gives a new progress channel of the target,
+// unprefixed as buildx writes these (nil: no display). release, given the
+// solve's error, ends the step and closes the resolver the policies use for
+// source metadata.
+func attachPolicy(ctx context.Context, r *request.Request, c *client.Client, so *client.SolveOpt, open func() chan *client.SolveStatus) (release func(error), err error) {
+	release = func(error) {}
 	if r.Policy == nil {
 		return release, nil
 	}
@@ -35,20 +42,43 @@ func attachPolicy(ctx context.Context, r *request.Request, c *client.Client, so 
 	if err != nil || len(groups) == 0 {
 		return release, err
 	}
-	resolver := sourcemeta.NewResolver(c, sourcemeta.WithSession(so.Session))
-	release = func() { _ = resolver.Close() }
+	var ropts []sourcemeta.Option
+	var resolverCh chan *client.SolveStatus
+	if open != nil {
+		resolverCh = open()
+		ropts = append(ropts, sourcemeta.WithProgressWriter(chanWriter{resolverCh}))
+	}
+	resolver := sourcemeta.NewResolver(c, append(ropts, sourcemeta.WithSession(so.Session))...)
+	var logger *policyLog
+	var policies []*policy.Policy
+	var once sync.Once
+	release = func(err error) {
+		once.Do(func() {
+			// As buildx, the step shows the error only when the policy caused it.
+			if len(policysession.DenyMessages(err)) > 0 || isPolicyError(policies, err) {
+				logger.Close(err)
+			} else {
+				logger.Close(nil)
+			}
+			_ = resolver.Close()
+			if resolverCh != nil {
+				close(resolverCh)
+			}
+		})
+	}
 	files := policyFS(r.Policy.ContextDir)
 	if st := r.Policy.ContextState; st != nil {
 		files.remote = &remotePolicyFS{ctx: context.WithoutCancel(ctx), resolver: resolver, state: *st}
 	}
 	defer func() {
 		if err != nil {
-			release()
-			release = func() {}
+			release(err)
+			release = func(error) {}
 		}
 	}()
 	var loaded [][]policy.File
 	var kept []request.PolicyGroup
+	var names []string
 	for _, g := range groups {
 		var fl []policy.File
 		for _, f := range g.Files {
@@ -66,6 +96,9 @@ func attachPolicy(ctx context.Context, r *request.Request, c *client.Client, so 
 				f.Data = dt
 			}
 			fl = append(fl, policy.File{Filename: f.Filename, Data: f.Data})
+			if f.Filename != "" {
+				names = append(names, f.Filename)
+			}
 		}
 		if len(fl) > 0 {
 			loaded = append(loaded, fl)
@@ -75,14 +108,24 @@ func attachPolicy(ctx context.Context, r *request.Request, c *client.Client, so 
 	if len(loaded) == 0 {
 		return release, nil
 	}
+	if open != nil && len(names) > 0 {
+		logger = newPolicyLog(open(), "loading policies "+strings.Join(names, ", "))
+	}
 	var defPlatform *ocispecs.Platform
 	if ws, err := c.ListWorkers(ctx); err == nil && len(ws) > 0 && len(ws[0].Platforms) > 0 {
 		p := platforms.Normalize(ws[0].Platforms[0])
 		defPlatform = &p
 	}
+	var verifier policy.PolicyVerifierProvider
+	if r.Policy.ConfigDir != "" {
+		verifier = policy.SignatureVerifier(confutil.NewConfig(nil, confutil.WithDir(r.Policy.ConfigDir)))
+	}
 	var cbs []policysession.PolicyCallback
 	for i, fl := range loaded {
-		level := logrus.GetLevel()
+		// buildx logs at its logrus level: info, debug with --debug.
+		// kiln's logrus level is error unless KILN_LOG_LEVEL (BuildKit's
+		// own logs, not a build's): info unless that asks for more.
+		level := max(logrus.InfoLevel, logrus.GetLevel())
 		if kept[i].LogLevel != nil {
 			level = *kept[i].LogLevel
 		}
@@ -90,25 +133,43 @@ func attachPolicy(ctx context.Context, r *request.Request, c *client.Client, so 
 			Files: fl,
 			Env:   r.Policy.Env,
 			Log: func(l logrus.Level, msg string) {
-				if l <= level {
-					logrus.Debug(msg)
+				if logger != nil && l <= level {
+					logger.Log(msg)
 				}
 			},
-			FS:              func() (fs.StatFS, func() error, error) { return files, nil, nil },
-			DefaultPlatform: defPlatform,
-			SourceResolver:  resolver,
+			FS:               func() (fs.StatFS, func() error, error) { return files, nil, nil },
+			VerifierProvider: verifier,
+			DefaultPlatform:  defPlatform,
+			SourceResolver:   resolver,
 		})
-		caps, err := p.CheckCaps(ctx)
-		if err != nil {
-			return release, fmt.Errorf("failed to evaluate policy caps: %w", err)
+		if !kept[i].SkipCaps {
+			caps, err := p.CheckCaps(ctx)
+			if err != nil {
+				return release, fmt.Errorf("failed to evaluate policy caps: %w", err)
+			}
+			if caps[policy.CapExecProxy] {
+				so.ProxyNetwork = true
+			}
 		}
-		if caps[policy.CapExecProxy] {
-			so.ProxyNetwork = true
-		}
+		policies = append(policies, p)
 		cbs = append(cbs, p.CheckPolicy)
+	}
+	if so.ProxyNetwork {
+		logger.Log("policy enabled network proxy")
 	}
 	so.SourcePolicyProvider = policysession.NewPolicyProvider(policy.MultiPolicyCallback(cbs...))
 	return release, nil
+}
+
+// isPolicyError is buildx's isPolicyEvaluationError: err came from
+// evaluating one of the policies.
+func isPolicyError(policies []*policy.Policy, err error) bool {
+	for _, p := range policies {
+		if p != nil && p.IsPolicyError(err) {
+			return true
+		}
+	}
+	return false
 }
 
 // policyFiles reads policy files as buildx's policyPathFS: "cwd://name" from

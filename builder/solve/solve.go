@@ -39,12 +39,12 @@ func (s *Solver) Solve(ctx context.Context, r *request.Request, step *schedule.S
 	if err != nil {
 		return nil, err
 	}
-	unpolicy, err := attachPolicy(ctx, r, s.node.Client(), &so)
+	unpolicy, err := attachPolicy(ctx, r, s.node.Client(), &so, func() chan *client.SolveStatus { return s.progress.Unprefixed(r.Target) })
 	if err != nil {
 		release(err)
 		return nil, err
 	}
-	defer unpolicy()
+	defer func() { unpolicy(err) }()
 	req := gateway.SolveRequest{Frontend: so.Frontend, FrontendOpt: maps.Clone(so.FrontendAttrs)}
 	for name, st := range r.Inputs {
 		def, err := st.Marshal(ctx)
@@ -82,6 +82,7 @@ func (s *Solver) Solve(ctx context.Context, r *request.Request, step *schedule.S
 		ph.Released()
 		return res, nil
 	}, s.channel(r))
+	unpolicy(err)
 	if lerr := release(err); err == nil && lerr != nil {
 		err = lerr
 	}

@@ -41,6 +41,8 @@ type bakeOptions struct {
 
 	affectedSince string // --affected-since REF (affected.go)
 	why           bool   // --why: say why each affected target was selected
+
+	noSkip bool // --no-skip: build the targets that are up to date too (skip.go)
 }
 
 // newBakeCommand is `kiln bake`.
@@ -95,6 +97,7 @@ func defineBakeFlags(fs *pflag.FlagSet, o *bakeOptions) *bakeFlags {
 	fs.StringVarP(&o.jobs, "jobs", "j", "fail-fast", `Set target execution behavior (format: "N" or "mode[,parallel=N]")`)
 	fs.StringVar(&o.affectedSince, "affected-since", "", "Only the targets a change since this Git revision affects (see docs/affected.md)")
 	fs.BoolVar(&o.why, "why", false, `With --affected-since, say on stderr why each target was selected`)
+	fs.BoolVar(&o.noSkip, "no-skip", false, "Build every target, also those up to date (see docs/skip.md)")
 	fs.StringVar(&o.trace, "trace", "", "Write a trace of the run to a file (Chrome trace-event JSON, for Perfetto)")
 	fs.StringVar(&o.graph, "graph", "", `Print the target graph without building ("dot", "mermaid")`)
 	return &f

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/docker/buildx/util/buildflags"
+	"github.com/kiln-build/kiln/bake"
 	"github.com/kiln-build/kiln/builder/node"
 	"github.com/kiln-build/kiln/builder/progress"
 	"github.com/kiln-build/kiln/builder/report"
@@ -57,8 +58,18 @@ func buildDefinition(ctx context.Context, o *bakeOptions) error {
 	if err := request.CheckOutputs(reqs, o.metadataFile); err != nil {
 		return err
 	}
+	// which nodes: a pool file's mistakes are reported even when nothing is to build
 	p, err := bakePool(o, os.LookupEnv)
 	if err != nil {
+		return err
+	}
+	// the up-to-date check, before any engine is contacted (skip.go)
+	sk := newSkipRun(ctx, o, plan, reqs)
+	run := sk.plan(reqs)
+	if len(run) == 0 {
+		return reportUpToDate(ctx, o, sk, plan, reqs, ex, call)
+	}
+	if err := sk.forget(); err != nil {
 		return err
 	}
 	defer o.closeNode() // open when a remote definition was read on it, or when built on
@@ -70,17 +81,29 @@ func buildDefinition(ctx context.Context, o *bakeOptions) error {
 		if err != nil {
 			return err
 		}
-		if rep, err = runPlan(ctx, n, reqs, ex, o, call); err != nil {
+		where = n.Name()
+		// buildx's warning names every target without an output, built or not
+		if w := report.NoOutputWarning(reqs, where); w != "" {
+			fmt.Fprintf(os.Stderr, "WARNING: %s\n", w)
+		}
+		if rep, err = runPlan(ctx, n, run, ex, o, call); err != nil {
 			return err
 		}
-		where = n.Name()
 	} else {
-		if rep, pr, err = runOnPool(ctx, p, reqs, ex, o, call); err != nil {
+		if rep, pr, err = runOnPool(ctx, p, run, reqs, ex, o, call); err != nil {
 			return err
 		}
 		where = pr.name()
 		writePlacements(readPlacements(), pr.solver.Placements(), rep)
 	}
+	sk.record(ctx, rep, reqs)
+	return finishRun(o, rep, ex, plan, call, where, pr, loadStart, loadEnd)
+}
+
+// finishRun reports a run: --trace and the last-run record, warnings,
+// the metadata file, call results, the summary and the exit status.
+// pr is the pool of a run over one (nil for one node).
+func finishRun(o *bakeOptions, rep *report.Report, ex schedule.Execution, plan *bake.Plan, call *buildflags.CallFunc, nodeName string, pr *poolRun, loadStart, loadEnd time.Time) error {
 	if err := recordRun(o, rep, loadStart, loadEnd); err != nil {
 		return err
 	}
@@ -106,7 +129,7 @@ func buildDefinition(ctx context.Context, o *bakeOptions) error {
 	}
 	tagsFailed := pr != nil && len(pr.tagErrs) > 0
 	if !quiet || rep.Failed() || tagsFailed {
-		report.PrintSummary(os.Stderr, rep, where)
+		report.PrintSummary(os.Stderr, rep, nodeName)
 		if pr != nil {
 			printPoolSummary(os.Stderr, rep, pr)
 		}
@@ -124,7 +147,7 @@ func buildDefinition(ctx context.Context, o *bakeOptions) error {
 // its liveness watchdog (a remote node), the --jobs bound, the schedule;
 // then the report, failures explained.
 func runPlan(ctx context.Context, n node.Node, reqs []*request.Request, ex schedule.Execution, o *bakeOptions, call *buildflags.CallFunc) (*report.Report, error) {
-	env, deadline, err := solveEnv(ctx, n, reqs, o, n.Name())
+	env, deadline, err := solveEnv(ctx, n, reqs, o)
 	if err != nil {
 		return nil, err
 	}
@@ -150,16 +173,12 @@ func runPlan(ctx context.Context, n node.Node, reqs []*request.Request, ex sched
 }
 
 // solveEnv is what the solves of a run share, and the remote nodes'
-// liveness deadline; n resolves host-gateway, where names the node or pool
-// in the no-output warning.
-func solveEnv(ctx context.Context, n node.Node, reqs []*request.Request, o *bakeOptions, where string) (solve.Env, time.Duration, error) {
+// liveness deadline; n resolves host-gateway.
+func solveEnv(ctx context.Context, n node.Node, reqs []*request.Request, o *bakeOptions) (solve.Env, time.Duration, error) {
 	env := solve.Env{Stdout: os.Stdout, DockerHost: os.Getenv("DOCKER_HOST")}
 	var err error
 	if env.HostGatewayIP, err = node.HostGatewayIP(ctx, n, reqs); err != nil {
 		return env, 0, err
-	}
-	if w := report.NoOutputWarning(reqs, where); w != "" {
-		fmt.Fprintf(os.Stderr, "WARNING: %s\n", w)
 	}
 	if o.metadataFile != "" {
 		env.MetadataProvenance = solve.MetadataProvenance(os.LookupEnv)

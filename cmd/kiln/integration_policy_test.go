@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/moby/buildkit/client"
 )
 
 // TestIntegrationPolicyParity runs the same bake files with Rego build
@@ -27,10 +30,10 @@ func TestIntegrationPolicyParity(t *testing.T) {
 	gitURL := serveGitRepo(t)
 	engineAddr, _ := serveFreshEngine(t, "")
 	cfg := t.TempDir()
-	run := func(dir string, name string, args ...string) (string, int) {
+	run := func(dir string, env []string, name string, args ...string) (string, int) {
 		cmd := exec.Command(name, args...)
 		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "BUILDX_CONFIG="+cfg, "KILN_ROOT="+filepath.Join(cfg, "kiln"))
+		cmd.Env = append(append(os.Environ(), "BUILDX_CONFIG="+cfg, "KILN_ROOT="+filepath.Join(cfg, "kiln"), "XDG_STATE_HOME="+filepath.Join(cfg, "state")), env...)
 		out, err := cmd.CombinedOutput()
 		var ee *exec.ExitError
 		if err != nil && !errors.As(err, &ee) {
@@ -38,10 +41,34 @@ func TestIntegrationPolicyParity(t *testing.T) {
 		}
 		return string(out), cmd.ProcessState.ExitCode()
 	}
-	if out, code := run("/", buildx, "create", "--name", "kilnpolicy", "--driver", "remote", engineAddr); code != 0 {
+	if out, code := run("/", nil, buildx, "create", "--name", "kilnpolicy", "--driver", "remote", engineAddr); code != 0 {
 		t.Fatalf("buildx create: %s", out)
 	}
 
+	// An image in the local registry, with a label a policy can only read
+	// by resolving the image's config (the policy's source resolver).
+	reg := testRegistry(t)
+	labelled := fmt.Sprintf("%s/kiln-it/policy-%s:v1", reg.Addr, nonce())
+	{
+		dir := t.TempDir()
+		writeFiles(t, dir, map[string]string{
+			"Dockerfile":      "FROM scratch\nLABEL com.example.ok=yes\nCOPY foo /foo\n",
+			"foo":             nonce(),
+			"docker-bake.hcl": fmt.Sprintf("target \"default\" {\n  tags = [%q]\n}\n", labelled),
+		})
+		if out, code := run(dir, nil, kilnBin, "bake", "--builder", engineAddr, "--push"); code != 0 {
+			t.Fatalf("pushing %s: %s", labelled, tail(out, 20))
+		}
+	}
+	needImageLabel := `package docker
+
+default allow := false
+
+allow if input.local
+allow if input.image.labels["com.example.ok"] == "yes"
+
+decision := {"allow": allow}
+`
 	allowLocal := `package docker
 
 default allow := false
@@ -79,19 +106,46 @@ decision := {"allow": allow, "deny_msg": deny_msg}
 		// wantMsg is a part of buildx's error or Policy: lines the case
 		// must show, so that a comparison of nothing cannot pass.
 		wantMsg string
+		env     []string
+		// wantLog is a line of the "loading policies" step both must show
+		// ("" for none: then neither may show the step).
+		wantLog string
+		// bake replaces the one-target bake file; progress is the
+		// --progress mode (plain unless set: plain or rawjson).
+		bake, progress string
 	}{
-		{name: "allow", files: map[string]string{"Dockerfile.rego": allowLocal}, targets: `output = ["type=cacheonly"]`},
+		{name: "allow", files: map[string]string{"Dockerfile.rego": allowLocal}, targets: `output = ["type=cacheonly"]`,
+			wantLog: "loading policies Dockerfile.rego"},
 		{name: "deny-git", files: map[string]string{"Dockerfile.rego": allowLocal, "Dockerfile": "FROM scratch\nADD " + gitURL + " /src\n"},
-			targets: `output = ["type=cacheonly"]`, wantFail: true, wantMsg: "Policy: git source git://127.0.0.1:"},
+			targets: `output = ["type=cacheonly"]`, wantFail: true, wantMsg: "Policy: git source git://127.0.0.1:", wantLog: "ERROR: "},
 		{name: "extra-policy-deny", files: map[string]string{"extra.rego": needLabel},
 			targets: `policy = [{ filename = "extra.rego" }]
-  output = ["type=cacheonly"]`, wantFail: true, wantMsg: "Policy: label com.example.approved=1 is required"},
+  output = ["type=cacheonly"]`, wantFail: true, wantMsg: "Policy: label com.example.approved=1 is required", wantLog: "policy decision for source"},
 		{name: "extra-policy-allow", files: map[string]string{"extra.rego": needLabel},
 			targets: `policy = [{ filename = "extra.rego", strict = true }]
   labels = { "com.example.approved" = "1" }
+  output = ["type=cacheonly"]`, wantLog: "checking policy for source"},
+		{name: "log-level-debug", files: map[string]string{"extra.rego": needLabel},
+			targets: `policy = [{ filename = "extra.rego", log-level = "debug" }]
+  labels = { "com.example.approved" = "1" }
+  output = ["type=cacheonly"]`, wantLog: "policy input: "},
+		{name: "env-args", files: map[string]string{"Dockerfile.rego": "package docker\n\ndefault allow := true\n\nallow if print(\"args\", input.env.args)\n\ndecision := {\"allow\": allow}\n"},
+			env: []string{"SOURCE_DATE_EPOCH=0"}, targets: `args = { A = "1" }
+  output = ["type=cacheonly"]`, wantLog: `Dockerfile.rego:5: args {"A": "1", "SOURCE_DATE_EPOCH": "0"}`},
+		{name: "log-level-warn", files: map[string]string{"extra.rego": needLabel},
+			targets: `policy = [{ filename = "extra.rego", log-level = "warn" }]
+  labels = { "com.example.approved" = "1" }
   output = ["type=cacheonly"]`},
+		{name: "log-level-flag", files: map[string]string{"Dockerfile.rego": allowLocal},
+			targets: `output = ["type=cacheonly"]`, args: []string{"--policy", "log-level=error"}},
+		{name: "print", files: map[string]string{"Dockerfile.rego": "package docker\n\ndefault allow := true\n\nallow if print(\"source\", input)\n\ndecision := {\"allow\": allow}\n"},
+			targets: `output = ["type=cacheonly"]`, wantLog: "Dockerfile.rego:5: source"},
+		{name: "default-policy", files: map[string]string{"Dockerfile.rego": allowLocal}, env: []string{"BUILDX_DEFAULT_POLICY=1"},
+			targets: `output = ["type=cacheonly"]`, wantLog: "loading policies buildx_default_policy.rego, Dockerfile.rego"},
+		{name: "default-policy-disabled", files: map[string]string{"Dockerfile.rego": needLabel}, env: []string{"BUILDX_DEFAULT_POLICY=true"},
+			targets: `output = ["type=cacheonly"]`, args: []string{"--policy", "disabled=true"}},
 		{name: "strict-flag", files: map[string]string{"Dockerfile.rego": needLabel},
-			targets: `output = ["type=cacheonly"]`, args: []string{"--policy", "strict=true"}, wantFail: true, wantMsg: "not allowed by policy"},
+			targets: `output = ["type=cacheonly"]`, args: []string{"--policy", "strict=true"}, wantFail: true, wantMsg: "not allowed by policy", wantLog: "ERROR: "},
 		{name: "disabled", files: map[string]string{"Dockerfile.rego": needLabel},
 			targets: `policy = [{ disabled = true }]
   output = ["type=cacheonly"]`},
@@ -100,7 +154,23 @@ decision := {"allow": allow, "deny_msg": deny_msg}
   output = ["type=cacheonly"]`, args: []string{"--policy", "disabled=true"}},
 		{name: "reset", files: map[string]string{"Dockerfile.rego": needLabel, "extra.rego": allowLocal},
 			targets: `policy = [{ filename = "extra.rego", reset = true }]
-  output = ["type=cacheonly"]`},
+  output = ["type=cacheonly"]`, wantLog: "loading policies extra.rego"},
+		{name: "two-targets", files: map[string]string{"Dockerfile.rego": allowLocal, "extra.rego": needLabel},
+			bake: `group "default" { targets = ["a", "b"] }
+target "a" { output = ["type=cacheonly"] }
+target "b" {
+  policy = [{ filename = "extra.rego" }]
+  labels = { "com.example.approved" = "1" }
+  output = ["type=cacheonly"]
+}
+`, wantLog: "loading policies Dockerfile.rego, extra.rego"},
+		{name: "rawjson", files: map[string]string{"Dockerfile.rego": allowLocal, "Dockerfile": "FROM scratch\nADD " + gitURL + " /src\n"},
+			targets: `output = ["type=cacheonly"]`, progress: "rawjson", wantFail: true, wantLog: "policy decision for source git://127.0.0.1:"},
+		{name: "resolve-image", files: map[string]string{"Dockerfile.rego": needImageLabel, "Dockerfile": "FROM " + labelled + "\nCOPY foo /foo\n"},
+			// The image config resolved for the policy shows as in buildx.
+			targets: `output = ["type=cacheonly"]`, wantLog: "resolve missing fields", wantMsg: "resolve image config for docker-image://" + labelled},
+		{name: "eval-error", files: map[string]string{"Dockerfile.rego": "package docker\n\nn := 1 if input.local\nn := 2 if input.local\n\ndecision := {\"allow\": true} if not input.local\ndecision := {\"allow\": n == 1} if input.local\n"},
+			targets: `output = ["type=cacheonly"]`, wantFail: true, wantMsg: "eval_conflict_error", wantLog: "checking policy for source local://"},
 		{name: "missing-file", files: map[string]string{},
 			targets: `policy = [{ filename = "nope.rego" }]
   output = ["type=cacheonly"]`, wantFail: true, wantMsg: "policy file nope.rego not found"},
@@ -115,12 +185,19 @@ decision := {"allow": allow, "deny_msg": deny_msg}
 				"foo":             nonce(),
 				"docker-bake.hcl": "target \"default\" {\n  " + c.targets + "\n}\n",
 			}
+			if c.bake != "" {
+				files["docker-bake.hcl"] = c.bake
+			}
 			for k, v := range c.files {
 				files[k] = v
 			}
 			writeFiles(t, dir, files)
-			bxOut, bxCode := run(dir, buildx, append([]string{"bake", "--builder", "kilnpolicy", "--progress=plain"}, c.args...)...)
-			kOut, kCode := run(dir, kilnBin, append([]string{"bake", "--builder", engineAddr, "--progress=plain"}, c.args...)...)
+			mode, steps := "plain", policyProgress
+			if c.progress == "rawjson" {
+				mode, steps = c.progress, policyProgressJSON
+			}
+			bxOut, bxCode := run(dir, c.env, buildx, append([]string{"bake", "--builder", "kilnpolicy", "--progress=" + mode}, c.args...)...)
+			kOut, kCode := run(dir, c.env, kilnBin, append([]string{"bake", "--builder", engineAddr, "--progress=" + mode}, c.args...)...)
 			if (bxCode != 0) != c.wantFail {
 				t.Fatalf("buildx exit %d, want failure %v:\n%s", bxCode, c.wantFail, tail(bxOut, 30))
 			}
@@ -132,6 +209,16 @@ decision := {"allow": allow, "deny_msg": deny_msg}
 			}
 			if want, got := policyLines(bxOut), policyLines(kOut); !slices.Equal(want, got) {
 				t.Errorf("Policy: lines differ\nbuildx: %q\nkiln:   %q", want, got)
+			}
+			bxLog, kLog := steps(bxOut), steps(kOut)
+			if !slices.Equal(bxLog, kLog) {
+				t.Errorf("policy progress differs\nbuildx: %q\nkiln:   %q", bxLog, kLog)
+			}
+			if c.wantLog == "" && len(bxLog) > 0 {
+				t.Errorf("buildx shows a policy step: %q", bxLog)
+			}
+			if c.wantLog != "" && !slices.ContainsFunc(bxLog, func(l string) bool { return strings.Contains(l, c.wantLog) }) {
+				t.Errorf("buildx's policy step lacks %q: %q", c.wantLog, bxLog)
 			}
 			if bxCode != 0 {
 				msg := lastErrorLine(bxOut)
@@ -163,6 +250,80 @@ func policyLines(out string) []string {
 	for _, s := range strings.Split(out, "\n") {
 		if strings.HasPrefix(s, "Policy: ") {
 			l = append(l, s)
+		}
+	}
+	slices.Sort(l)
+	return slices.Compact(l)
+}
+
+var (
+	stepLineRe = regexp.MustCompile(`^#(\d+) (.*)$`)
+	logTimeRe  = regexp.MustCompile(`^\d+\.\d+ `)
+	doneRe     = regexp.MustCompile(`^DONE \d+\.\d+s$`)
+	pointerRe  = regexp.MustCompile(`0x[0-9a-f]+`)
+	// policyStepRe is the step's name. buildx does not put the target in
+	// front of it even when a bake builds several; one in front is
+	// matched too, so that it shows as a difference.
+	policyStepRe = regexp.MustCompile(`^(\[[^\]]+\] )?loading policies `)
+)
+
+// policyProgress is what the plain progress shows of the "loading
+// policies" step: its name, its log lines without their times and its
+// DONE/ERROR lines, sorted and without repeats (the policy checks sources as
+// BuildKit asks, in an order that may vary). The step opens and closes
+// in half-second windows while the policy logs, so how often it is
+// printed depends on timing; which lines it shows does not.
+func policyProgress(out string) []string {
+	steps := map[string]bool{}
+	var l []string
+	for _, s := range strings.Split(out, "\n") {
+		m := stepLineRe.FindStringSubmatch(s)
+		if m == nil {
+			continue
+		}
+		if policyStepRe.MatchString(m[2]) {
+			steps[m[1]] = true
+		}
+		if !steps[m[1]] {
+			continue
+		}
+		line := logTimeRe.ReplaceAllString(m[2], "")
+		line = doneRe.ReplaceAllString(line, "DONE")
+		// "..." is the plain display's mark for a step it comes back to,
+		// the debug lines print Go pointers: both vary from run to run.
+		if line == "..." {
+			continue
+		}
+		l = append(l, pointerRe.ReplaceAllString(line, "0x"))
+	}
+	slices.Sort(l)
+	return slices.Compact(l)
+}
+
+// policyProgressJSON is policyProgress for --progress=rawjson: the names
+// and errors of the "loading policies" vertices and their log lines, as
+// they come in BuildKit's SolveStatus JSON.
+func policyProgressJSON(out string) []string {
+	steps := map[string]bool{}
+	var l []string
+	for _, s := range strings.Split(out, "\n") {
+		var st client.SolveStatus
+		if json.Unmarshal([]byte(s), &st) != nil {
+			continue
+		}
+		for _, v := range st.Vertexes {
+			if policyStepRe.MatchString(v.Name) {
+				steps[v.Digest.String()] = true
+				l = append(l, v.Name)
+				if v.Error != "" {
+					l = append(l, "ERROR: "+v.Error)
+				}
+			}
+		}
+		for _, g := range st.Logs {
+			if steps[g.Vertex.String()] {
+				l = append(l, strings.Split(strings.TrimSuffix(string(g.Data), "\n"), "\n")...)
+			}
 		}
 	}
 	slices.Sort(l)

@@ -142,7 +142,7 @@ func TestIntegrationRemoteDefinition(t *testing.T) {
 		t.Helper()
 		cmd := exec.Command(name, args...)
 		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "BUILDX_CONFIG="+cfg, "KILN_ROOT="+filepath.Join(cfg, "kiln"))
+		cmd.Env = append(os.Environ(), "BUILDX_CONFIG="+cfg, "KILN_ROOT="+filepath.Join(cfg, "kiln"), "XDG_STATE_HOME="+filepath.Join(cfg, "state"))
 		cmd.Env = append(cmd.Env, env...)
 		var out, both bytes.Buffer
 		cmd.Stdout = &multi{&out, &both}

@@ -162,7 +162,9 @@ type poolRun struct {
 // (its solver, labelled in the one display; its watchdog; its max-solves
 // bound), then the pool's placement, the --jobs bound over the whole
 // pool, the schedule; then the release of held tags and the report.
-func runOnPool(ctx context.Context, p *pool.Pool, reqs []*request.Request, ex schedule.Execution, o *bakeOptions, call *buildflags.CallFunc) (*report.Report, *poolRun, error) {
+// all are the plan's requests, reqs those that run (the others are up to
+// date), for buildx's warning about targets without an output.
+func runOnPool(ctx context.Context, p *pool.Pool, reqs, all []*request.Request, ex schedule.Execution, o *bakeOptions, call *buildflags.CallFunc) (*report.Report, *poolRun, error) {
 	nodes, err := openPool(ctx, p, os.Stderr)
 	if err != nil {
 		return nil, nil, err
@@ -173,7 +175,10 @@ func runOnPool(ctx context.Context, p *pool.Pool, reqs []*request.Request, ex sc
 		}
 	}()
 	pr := &poolRun{nodes: nodes}
-	env, deadline, err := solveEnv(ctx, nodes[0].node, reqs, o, pr.name())
+	if w := report.NoOutputWarning(all, pr.name()); w != "" {
+		fmt.Fprintf(os.Stderr, "WARNING: %s\n", w)
+	}
+	env, deadline, err := solveEnv(ctx, nodes[0].node, reqs, o)
 	if err != nil {
 		return nil, nil, err
 	}

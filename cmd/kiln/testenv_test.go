@@ -273,7 +273,9 @@ func (r *kilnRun) mustNotClaim(t *testing.T, target string) {
 func (e *kilnEnv) command(ctx context.Context, dir string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, kilnBin, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "KILN_ROOT="+e.root)
+	// the up-to-date records (docs/skip.md) beside the binary, removed with it:
+	// kept per project directory, so tests do not share them
+	cmd.Env = append(os.Environ(), "KILN_ROOT="+e.root, "XDG_STATE_HOME="+filepath.Join(binDir, "xdg-state"))
 	cmd.Env = append(cmd.Env, e.env...)
 	cmd.Stdin = nil
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
