@@ -36,6 +36,7 @@ func DefaultFile(lookupEnv func(string) (string, bool)) string {
 // The pool file's syntax:
 //
 //	cache-registry = "registry.example:5000/kiln-cache"
+//	cache-dir      = "/srv/kiln-cache"     # type=local cache, one directory a unit
 //	node "amd64-1" {
 //	  address    = "tcp://10.0.0.1:1234"
 //	  platforms  = ["linux/amd64"]     # built natively (default: as reported)
@@ -49,6 +50,7 @@ func DefaultFile(lookupEnv func(string) (string, bool)) string {
 //	}
 type fileSpec struct {
 	CacheRegistry string     `hcl:"cache-registry,optional"`
+	CacheDir      string     `hcl:"cache-dir,optional"`
 	Nodes         []nodeSpec `hcl:"node,block"`
 	Remain        hcl.Body   `hcl:",remain"`
 }
@@ -94,9 +96,12 @@ func Parse(name string, data []byte) (*Pool, error) {
 		return nil, diags
 	}
 	content, _, _ := f.Body.PartialContent(&hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "node", LabelNames: []string{"name"}}}})
-	p := &Pool{CacheRegistry: spec.CacheRegistry}
+	p := &Pool{CacheRegistry: spec.CacheRegistry, CacheDir: spec.CacheDir}
 	seen := map[string]hcl.Range{}
 	dir := filepath.Dir(name)
+	if p.CacheDir != "" && !filepath.IsAbs(p.CacheDir) {
+		p.CacheDir = filepath.Join(dir, p.CacheDir)
+	}
 	for i, ns := range spec.Nodes {
 		blk := content.Blocks[i]
 		rng := blk.DefRange

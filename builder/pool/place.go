@@ -31,13 +31,14 @@ type Placer struct {
 	mu      sync.Mutex
 	nodes   []Capacity
 	running []int
+	down    []bool            // left out: stopped answering during the run
 	last    map[string]string // target → node that built it last
 }
 
 // NewPlacer places over nodes; last maps each target to the node that
 // built it in an earlier run (may be nil).
 func NewPlacer(nodes []Capacity, last map[string]string) *Placer {
-	return &Placer{nodes: nodes, running: make([]int, len(nodes)), last: last}
+	return &Placer{nodes: nodes, running: make([]int, len(nodes)), down: make([]bool, len(nodes)), last: last}
 }
 
 // ErrNoCapacity is returned by Place when feasible nodes exist but none has
@@ -48,22 +49,98 @@ var ErrNoCapacity = fmt.Errorf("every node that can build it is busy")
 // Release). An error that is not ErrNoCapacity means no node of the pool
 // can ever build u; it names the platforms and what each node runs.
 func (p *Placer) Place(u Unit) (string, error) {
+	return p.place(u, false)
+}
+
+// Assign is Place for a caller that queues solves on each node itself
+// (a node's own bound, as Limit does): when every node that can build u is
+// full it still picks one, the least loaded, instead of ErrNoCapacity.
+// Nodes with a free slot are always preferred. A run whose solves wait on
+// each other (a held export, a target: context) cannot deadlock on it.
+func (p *Placer) Assign(u Unit) (string, error) {
+	return p.place(u, true)
+}
+
+// AssignTo takes a slot on node for u (overcommitting it, as Assign does),
+// or fails when that node cannot build u: a dependent goes where its
+// dependency's result is.
+func (p *Placer) AssignTo(u Unit, node string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, n := range p.nodes {
+		if n.Name != node {
+			continue
+		}
+		if _, ok := runs(n, u.Platforms); !ok || p.down[i] {
+			return fmt.Errorf("target %s: node %s cannot build %s", u.Target, node, strings.Join(u.Platforms, ", "))
+		}
+		p.running[i]++
+		return nil
+	}
+	return fmt.Errorf("target %s: no node %s in the pool", u.Target, node)
+}
+
+// Feasible reports, as Place's error would, whether some node of the pool
+// can build u at all.
+func (p *Placer) Feasible(u Unit) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, n := range p.nodes {
+		if _, ok := runs(n, u.Platforms); ok && !p.down[i] {
+			return nil
+		}
+	}
+	return p.infeasible(u)
+}
+
+// NativeAll reports whether some node builds every one of platforms
+// natively.
+func (p *Placer) NativeAll(platforms []string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, n := range p.nodes {
+		if native, ok := runs(n, platforms); ok && native && !p.down[i] {
+			return true
+		}
+	}
+	return false
+}
+
+// Down leaves node out of every later placement: it stopped answering.
+func (p *Placer) Down(node string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, n := range p.nodes {
+		if n.Name == node {
+			p.down[i] = true
+		}
+	}
+}
+
+func (p *Placer) place(u Unit, overcommit bool) (string, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	best, bestScore, feasible := -1, score{}, false
+	full, fullLoad := -1, 0.0
 	for i, n := range p.nodes {
 		native, ok := runs(n, u.Platforms)
-		if !ok {
+		if !ok || p.down[i] {
 			continue
 		}
 		feasible = true
 		if n.MaxSolves > 0 && p.running[i] >= n.MaxSolves {
+			if l := load(p.running[i], n.MaxSolves); full < 0 || l < fullLoad {
+				full, fullLoad = i, l
+			}
 			continue
 		}
 		s := score{native: native, sticky: p.last[u.Target] == n.Name, load: load(p.running[i], n.MaxSolves)}
 		if best < 0 || s.better(bestScore) {
 			best, bestScore = i, s
 		}
+	}
+	if best < 0 && overcommit {
+		best = full
 	}
 	if best < 0 {
 		if feasible {
@@ -134,6 +211,10 @@ func (p *Placer) infeasible(u Unit) error {
 	for i, n := range p.nodes {
 		if i > 0 {
 			b.WriteString("; ")
+		}
+		if p.down[i] {
+			fmt.Fprintf(&b, "%s stopped answering", n.Name)
+			continue
 		}
 		fmt.Fprintf(&b, "%s runs %s", n.Name, strings.Join(append(slices.Clone(n.Native), n.Emulated...), ", "))
 	}

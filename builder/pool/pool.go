@@ -9,6 +9,9 @@ type Pool struct {
 	// platform) exports its cache and imports its own and its
 	// dependencies' ("" for none).
 	CacheRegistry string
+	// CacheDir is a directory on the machine kiln runs on for type=local
+	// cache, one subdirectory per (target, platform) ("" for none).
+	CacheDir string
 }
 
 // Node is one BuildKit daemon of a pool.

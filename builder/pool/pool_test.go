@@ -12,6 +12,7 @@ import (
 
 func TestParse(t *testing.T) {
 	src := `cache-registry = "127.0.0.1:5000/kiln-cache"
+cache-dir = "cache"
 node "amd" {
   address    = "tcp://127.0.0.1:1234"
   platforms  = ["linux/amd64"]
@@ -40,8 +41,11 @@ node "local" {
 	if !reflect.DeepEqual(amd, want) {
 		t.Errorf("node = %+v\nwant   %+v", amd, want)
 	}
-	if r := p.Nodes[1].DeclRange; r == nil || r.Start.Line != 12 {
-		t.Errorf("local declared at %v, want line 12", r)
+	if p.CacheDir != "/etc/kiln/cache" {
+		t.Errorf("cache-dir = %q, want it relative to the pool file", p.CacheDir)
+	}
+	if r := p.Nodes[1].DeclRange; r == nil || r.Start.Line != 13 {
+		t.Errorf("local declared at %v, want line 13", r)
 	}
 }
 

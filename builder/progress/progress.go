@@ -75,6 +75,12 @@ func New(ctx context.Context, w io.Writer, mode string, multi bool) (*Progress, 
 // Channel returns the status channel of one target's solve; the solve
 // closes it when it ends.
 func (p *Progress) Channel(target string) chan *client.SolveStatus {
+	return p.ChannelAs(target, target)
+}
+
+// ChannelAs is Channel with the vertex names prefixed by label instead of
+// the target's name: "[api linux/arm64@node-2]" when a run spans nodes.
+func (p *Progress) ChannelAs(target, label string) chan *client.SolveStatus {
 	in := make(chan *client.SolveStatus)
 	p.wg.Add(1)
 	go func() {
@@ -83,7 +89,7 @@ func (p *Progress) Channel(target string) chan *client.SolveStatus {
 			p.record(target, st)
 			p.trace.Observe(target, st)
 			if p.multi {
-				st = prefixed(target, st)
+				st = prefixed(label, st)
 			}
 			p.ch <- st
 		}

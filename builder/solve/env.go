@@ -101,6 +101,15 @@ func (s *Solver) WithProgress(p *progress.Progress) *Solver {
 	return &c
 }
 
+// WithNodeLabels is s naming, in the display, each solve's platform and
+// node beside its target ("[api linux/arm64@b] RUN make"): a run over
+// several nodes.
+func (s *Solver) WithNodeLabels(node string) *Solver {
+	c := *s
+	c.label = node
+	return &c
+}
+
 // Close ends the shared upload sessions.
 func (s *Solver) Close() { s.stop() }
 

@@ -27,6 +27,7 @@ type Solver struct {
 	env      *runEnv
 	progress *progress.Progress
 	stop     func()
+	label    string // the node's name in vertex prefixes (WithNodeLabels), "" for none
 }
 
 // Solve solves r on the node, hands the result to step, and exports it
@@ -80,7 +81,7 @@ func (s *Solver) Solve(ctx context.Context, r *request.Request, step *schedule.S
 		}
 		ph.Released()
 		return res, nil
-	}, s.progress.Channel(r.Target))
+	}, s.channel(r))
 	unpolicy(err)
 	if lerr := release(err); err == nil && lerr != nil {
 		err = lerr
@@ -171,4 +172,17 @@ func useDeps(ctx context.Context, req *gateway.SolveRequest, r *request.Request,
 		}
 	}
 	return nil
+}
+
+// channel is r's progress channel, its vertices prefixed with the
+// platform and node when s has a label.
+func (s *Solver) channel(r *request.Request) chan *client.SolveStatus {
+	if s.label == "" {
+		return s.progress.Channel(r.Target)
+	}
+	label := r.Target + "@" + s.label
+	if p := r.Attrs["platform"]; p != "" {
+		label = r.Target + " " + p + "@" + s.label
+	}
+	return s.progress.ChannelAs(r.Target, label)
 }

@@ -27,7 +27,10 @@ type bakeOptions struct {
 	allow        []string
 	metadataFile string
 	progress     string
-	builder      string
+	builder      string   // the one node of a run on one node (the last --builder, as before)
+	builders     []string // every --builder given (a pool when more than one node)
+	poolFile     string   // --pool FILE
+	cacheReg     string   // --cache-registry HOST/REPO
 	jobs         string
 	trace        string   // --trace FILE: Chrome trace-event JSON of the run
 	graph        string   // --graph dot|mermaid: print the target graph, build nothing
@@ -88,7 +91,9 @@ func defineBakeFlags(fs *pflag.FlagSet, o *bakeOptions) *bakeFlags {
 	fs.StringArrayVar(&o.allow, "allow", nil, "Allow build to access specified resources")
 	fs.StringVar(&o.metadataFile, "metadata-file", "", "Write build result metadata to a file")
 	fs.StringVar(&o.progress, "progress", "auto", `Set type of progress output ("auto", "none", "plain", "quiet", "rawjson", "tty")`)
-	fs.StringVar(&o.builder, "builder", envOr("BUILDX_BUILDER", "embedded"), `Where to build: "embedded", a BuildKit address (unix://, tcp://, docker-container://, kube-pod://, ssh://), or "docker"`)
+	fs.StringArrayVar(&o.builders, "builder", nil, `Where to build: "embedded", a BuildKit address (unix://, tcp://, docker-container://, kube-pod://, ssh://), "docker", or a buildx builder's name; repeat it for a pool of nodes (default $BUILDX_BUILDER, else the pool file, else "embedded")`)
+	fs.StringVar(&o.poolFile, "pool", "", "Build on the nodes of this pool file (default: $KILN_POOL, ./kiln-pool.hcl, ~/.config/kiln/pool.hcl when no --builder is given)")
+	fs.StringVar(&o.cacheReg, "cache-registry", "", "Registry repository (HOST/REPO) the nodes of a pool share their cache through, and pass target: results by")
 	fs.StringVarP(&o.jobs, "jobs", "j", "fail-fast", `Set target execution behavior (format: "N" or "mode[,parallel=N]")`)
 	fs.StringVar(&o.affectedSince, "affected-since", "", "Only the targets a change since this Git revision affects (see docs/affected.md)")
 	fs.BoolVar(&o.why, "why", false, `With --affected-since, say on stderr why each target was selected`)
@@ -122,6 +127,10 @@ func parseBakeFlags(c *command, args []string) (*bakeOptions, error) {
 		}
 	}
 	o.remoteURL, o.cmdContext, o.targets = bake.SplitRemoteArgs(fs.Args())
+	o.builder = envOr("BUILDX_BUILDER", "embedded")
+	if n := len(o.builders); n > 0 {
+		o.builder = o.builders[n-1]
+	}
 	if o.why && o.affectedSince == "" {
 		return nil, errWhyAlone
 	}

@@ -58,6 +58,11 @@ func buildDefinition(ctx context.Context, o *bakeOptions) error {
 	if err := request.CheckOutputs(reqs, o.metadataFile); err != nil {
 		return err
 	}
+	// which nodes: a pool file's mistakes are reported even when nothing is to build
+	p, err := bakePool(o, os.LookupEnv)
+	if err != nil {
+		return err
+	}
 	// the up-to-date check, before any engine is contacted (skip.go)
 	sk := newSkipRun(ctx, o, plan, reqs)
 	run := sk.plan(reqs)
@@ -67,26 +72,38 @@ func buildDefinition(ctx context.Context, o *bakeOptions) error {
 	if err := sk.forget(); err != nil {
 		return err
 	}
-	n, err := o.openNode(ctx) // already open when a remote definition was read on it
-	if err != nil {
-		return err
-	}
-	defer o.closeNode()
-	// buildx's warning names every target without an output, built or not
-	if w := report.NoOutputWarning(reqs, n.Name()); w != "" {
-		fmt.Fprintf(os.Stderr, "WARNING: %s\n", w)
-	}
-	rep, err := runPlan(ctx, n, run, ex, o, call)
-	if err != nil {
-		return err
+	defer o.closeNode() // open when a remote definition was read on it, or when built on
+	var rep *report.Report
+	var pr *poolRun // a run over a pool (more than one node, or a pool's settings)
+	where := ""
+	if p == nil {
+		n, err := o.openNode(ctx)
+		if err != nil {
+			return err
+		}
+		where = n.Name()
+		// buildx's warning names every target without an output, built or not
+		if w := report.NoOutputWarning(reqs, where); w != "" {
+			fmt.Fprintf(os.Stderr, "WARNING: %s\n", w)
+		}
+		if rep, err = runPlan(ctx, n, run, ex, o, call); err != nil {
+			return err
+		}
+	} else {
+		if rep, pr, err = runOnPool(ctx, p, run, reqs, ex, o, call); err != nil {
+			return err
+		}
+		where = pr.name()
+		writePlacements(readPlacements(), pr.solver.Placements(), rep)
 	}
 	sk.record(ctx, rep, reqs)
-	return finishRun(o, rep, ex, plan, call, n.Name(), loadStart, loadEnd)
+	return finishRun(o, rep, ex, plan, call, where, pr, loadStart, loadEnd)
 }
 
 // finishRun reports a run: --trace and the last-run record, warnings,
 // the metadata file, call results, the summary and the exit status.
-func finishRun(o *bakeOptions, rep *report.Report, ex schedule.Execution, plan *bake.Plan, call *buildflags.CallFunc, nodeName string, loadStart, loadEnd time.Time) error {
+// pr is the pool of a run over one (nil for one node).
+func finishRun(o *bakeOptions, rep *report.Report, ex schedule.Execution, plan *bake.Plan, call *buildflags.CallFunc, nodeName string, pr *poolRun, loadStart, loadEnd time.Time) error {
 	if err := recordRun(o, rep, loadStart, loadEnd); err != nil {
 		return err
 	}
@@ -110,10 +127,14 @@ func finishRun(o *bakeOptions, rep *report.Report, ex schedule.Execution, plan *
 			}
 		}
 	}
-	if !quiet || rep.Failed() {
+	tagsFailed := pr != nil && len(pr.tagErrs) > 0
+	if !quiet || rep.Failed() || tagsFailed {
 		report.PrintSummary(os.Stderr, rep, nodeName)
+		if pr != nil {
+			printPoolSummary(os.Stderr, rep, pr)
+		}
 	}
-	if rep.Failed() {
+	if rep.Failed() || tagsFailed {
 		return exitError{1}
 	}
 	if code != 0 {
@@ -126,18 +147,7 @@ func finishRun(o *bakeOptions, rep *report.Report, ex schedule.Execution, plan *
 // its liveness watchdog (a remote node), the --jobs bound, the schedule;
 // then the report, failures explained.
 func runPlan(ctx context.Context, n node.Node, reqs []*request.Request, ex schedule.Execution, o *bakeOptions, call *buildflags.CallFunc) (*report.Report, error) {
-	env := solve.Env{Stdout: os.Stdout, DockerHost: os.Getenv("DOCKER_HOST")}
-	var err error
-	if env.HostGatewayIP, err = node.HostGatewayIP(ctx, n, reqs); err != nil {
-		return nil, err
-	}
-	if o.metadataFile != "" {
-		env.MetadataProvenance = solve.MetadataProvenance(os.LookupEnv)
-	}
-	if env.SourcePolicy, err = solve.ReadSourcePolicy(os.LookupEnv); err != nil {
-		return nil, err
-	}
-	deadline, err := node.Deadline()
+	env, deadline, err := solveEnv(ctx, n, reqs, o)
 	if err != nil {
 		return nil, err
 	}
@@ -160,6 +170,24 @@ func runPlan(ctx context.Context, n node.Node, reqs []*request.Request, ex sched
 	rep.MetadataWarnings = o.metadataFile != "" && call == nil && report.MetadataWarningsEnabled(os.LookupEnv)
 	report.ExplainFailures(ctx, n, rep)
 	return rep, nil
+}
+
+// solveEnv is what the solves of a run share, and the remote nodes'
+// liveness deadline; n resolves host-gateway.
+func solveEnv(ctx context.Context, n node.Node, reqs []*request.Request, o *bakeOptions) (solve.Env, time.Duration, error) {
+	env := solve.Env{Stdout: os.Stdout, DockerHost: os.Getenv("DOCKER_HOST")}
+	var err error
+	if env.HostGatewayIP, err = node.HostGatewayIP(ctx, n, reqs); err != nil {
+		return env, 0, err
+	}
+	if o.metadataFile != "" {
+		env.MetadataProvenance = solve.MetadataProvenance(os.LookupEnv)
+	}
+	if env.SourcePolicy, err = solve.ReadSourcePolicy(os.LookupEnv); err != nil {
+		return env, 0, err
+	}
+	deadline, err := node.Deadline()
+	return env, deadline, err
 }
 
 // printWarnings lists the build warnings BuildKit reported, as buildx does

@@ -40,30 +40,8 @@ func TestIntegrationNodeDeadlineBuildkitd(t *testing.T) {
 	if bin == "" {
 		t.Skip("set KILN_TEST_BUILDKITD to a buildkitd binary")
 	}
-	sock := filepath.Join(t.TempDir(), "buildkitd.sock")
-	root := t.TempDir()
-	cmd := exec.Command(bin, "--root", root, "--addr", "unix://"+sock)
-	var log bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		syscall.Kill(cmd.Process.Pid, syscall.SIGCONT)
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-		removeState(root)
-	}()
-	for start := time.Now(); ; time.Sleep(100 * time.Millisecond) {
-		if c, err := net.Dial("unix", sock); err == nil {
-			c.Close()
-			break
-		}
-		if time.Since(start) > time.Minute {
-			t.Fatalf("buildkitd did not listen on %s within 1m:\n%s", sock, log.String())
-		}
-	}
-	deadlineCases(t, "unix://"+sock, cmd.Process.Pid)
+	addr, pid := serveBuildkitd(t, bin)
+	deadlineCases(t, addr, pid)
 }
 
 func deadlineCases(t *testing.T, addr string, pid int) {
@@ -111,4 +89,35 @@ variable "SECONDS" {}
 			t.Fatal(err)
 		}
 	})
+}
+
+// serveBuildkitd starts the upstream buildkitd bin on a fresh state
+// directory and a unix socket, and returns its address and pid; it is
+// stopped (continued first, should a test have stopped it) at the end.
+func serveBuildkitd(t *testing.T, bin string) (addr string, pid int) {
+	t.Helper()
+	sock := filepath.Join(t.TempDir(), "buildkitd.sock")
+	root := t.TempDir()
+	cmd := exec.Command(bin, "--root", root, "--addr", "unix://"+sock)
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		syscall.Kill(cmd.Process.Pid, syscall.SIGCONT)
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+		removeState(root)
+	})
+	for start := time.Now(); ; time.Sleep(100 * time.Millisecond) {
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
+			break
+		}
+		if time.Since(start) > time.Minute {
+			t.Fatalf("buildkitd did not listen on %s within 1m:\n%s", sock, log.String())
+		}
+	}
+	return "unix://" + sock, cmd.Process.Pid
 }

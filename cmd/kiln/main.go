@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/sirupsen/logrus"
@@ -57,10 +58,22 @@ func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code)
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// Which signal stopped the run decides the exit status, as a shell
+	// reports a process killed by it: 130 for SIGINT, 143 for SIGTERM.
+	var sig atomic.Value
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() { sig.Store(<-sigs) }()
 	err := run(ctx, os.Args[1:])
 	stop()
 	if err == nil {
 		return
+	}
+	if s, ok := sig.Load().(syscall.Signal); ok && ctx.Err() != nil {
+		if !errors.As(err, new(exitError)) {
+			fmt.Fprintf(os.Stderr, "ERROR: %v\n", err)
+		}
+		os.Exit(128 + int(s))
 	}
 	var ee exitError
 	if errors.As(err, &ee) {

@@ -362,7 +362,7 @@ func reportUpToDate(ctx context.Context, o *bakeOptions, s *skipRun, plan *bake.
 	}
 	rep := &report.Report{Requests: map[string]*request.Request{}}
 	s.record(ctx, rep, reqs)
-	return finishRun(o, rep, ex, plan, call, nodeIdentityName(o.builder), now, now)
+	return finishRun(o, rep, ex, plan, call, nodeIdentityName(o.builder), nil, now, now)
 }
 
 // nodeIdentityName is how the summary names the node it did not contact.
