@@ -7,7 +7,7 @@ GO ?= go
 BIN := bin/kiln
 BAKE_FLAGS ?=
 
-.PHONY: build demo demo-print test unit vet deps clean
+.PHONY: build demo demo-pool demo-print test unit vet deps clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/kiln
@@ -19,6 +19,10 @@ deps:
 demo: deps build
 	./$(BIN) bake $(BAKE_FLAGS)
 	@echo "demo outputs:" && ls -1 dist
+
+# The demo on a pool of two local nodes (kiln engine serve, one CPU each), split by platform.
+demo-pool: deps build
+	bash hack/demo-pool.sh $(BAKE_FLAGS)
 
 demo-print: build
 	./$(BIN) bake --print
