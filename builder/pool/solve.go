@@ -69,13 +69,19 @@ type Solver struct {
 	members map[string]Member
 	reqs    map[string]*request.Request
 	// group is the platforms a target's unit is placed by: its own, and
-	// for a target: chain every platform of the chain, so that one node
-	// can take the whole chain (results cannot leave a node yet).
+	// for a target: chain kept whole every platform of the chain, so that
+	// one node can take the whole chain.
 	group      map[string][]string
 	dependents map[string]bool
-	split      map[string]bool      // targets split into one solve per platform
-	remote     map[string]*exported // targets whose results reach their dependents through the registry
-	opts       Options
+	split      map[string]bool // targets split into one solve per platform
+	// chain names, for each target of a target: chain split by platform,
+	// its chain (its first target): every member's part for a platform
+	// goes to the node pinned for that platform of the chain (pins), where
+	// its dependencies' parts for it are.
+	chain  map[string]string
+	pins   map[string]string    // chain + " " + platform → node
+	remote map[string]*exported // targets whose results reach their dependents through the registry
+	opts   Options
 
 	release Release
 
@@ -90,7 +96,7 @@ func NewSolver(members []Member, reqs []*request.Request, o Options) (*Solver, e
 		return nil, errors.New("the pool has no node")
 	}
 	s := &Solver{members: map[string]Member{}, reqs: map[string]*request.Request{}, group: map[string][]string{},
-		dependents: map[string]bool{}, split: map[string]bool{}, remote: map[string]*exported{}, opts: o, placed: map[string]*Placement{}}
+		dependents: map[string]bool{}, split: map[string]bool{}, chain: map[string]string{}, pins: map[string]string{}, remote: map[string]*exported{}, opts: o, placed: map[string]*Placement{}}
 	var caps []Capacity
 	for _, m := range members {
 		caps = append(caps, m.Capacity)
@@ -110,6 +116,25 @@ func NewSolver(members []Member, reqs []*request.Request, o Options) (*Solver, e
 			}
 		}
 		slices.Sort(plats)
+		if len(comp) > 1 {
+			for _, t := range comp {
+				for _, d := range s.reqs[t].Deps {
+					s.dependents[d] = true
+				}
+			}
+		}
+		// A chain whose targets all split the same way: each platform of
+		// it on one node (chainsplit.go).
+		if len(members) > 1 && splitChain(comp, s.reqs) {
+			for _, t := range comp {
+				s.split[t] = true
+				s.group[t] = UnitPlatforms(s.reqs[t])
+				if len(comp) > 1 {
+					s.chain[t] = comp[0]
+				}
+			}
+			continue
+		}
 		// A chain no node builds natively, with a registry to pass its
 		// results through: each target placed on its own (remote.go).
 		remote := len(comp) > 1 && len(members) > 1 && o.Cache.Registry != "" && !s.placer.NativeAll(plats)
@@ -120,18 +145,10 @@ func NewSolver(members []Member, reqs []*request.Request, o Options) (*Solver, e
 				s.group[t] = UnitPlatforms(s.reqs[t])
 			}
 		}
-		if len(comp) > 1 {
-			for _, t := range comp {
-				for _, d := range s.reqs[t].Deps {
-					s.dependents[d] = true
-				}
-			}
-		}
 	}
 	// Feasibility first: a plan that cannot be placed builds nothing.
 	for _, r := range reqs {
-		if len(members) > 1 && splittable(r) && !s.dependents[r.Target] && len(r.Deps) == 0 {
-			s.split[r.Target] = true
+		if s.split[r.Target] {
 			for _, p := range UnitPlatforms(r) {
 				if err := s.placer.Feasible(Unit{Target: r.Target, Platforms: []string{p}}); err != nil {
 					return nil, err
@@ -272,6 +289,9 @@ func (s *Solver) place(ctx context.Context, u Unit, req *request.Request, step *
 // assign picks u's node: its dependency's when it uses one (the result it
 // uses is there), else the Placer's choice.
 func (s *Solver) assign(u Unit, r *request.Request, chained bool) (string, error) {
+	if c := s.chain[u.Target]; c != "" && len(u.Platforms) == 1 {
+		return s.pinned(c, u)
+	}
 	for _, dep := range slices.Sorted(maps.Values(r.Deps)) {
 		if !chained {
 			break

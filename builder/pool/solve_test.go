@@ -15,6 +15,7 @@ import (
 	"github.com/kiln-build/kiln/builder/request"
 	"github.com/kiln-build/kiln/builder/schedule"
 	"github.com/moby/buildkit/client"
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -32,6 +33,7 @@ type fakeNode struct {
 type fakeRun struct {
 	mu       sync.Mutex
 	on       map[string]string // target → node that solved it
+	parts    map[string]string // "target platform" → node that solved it
 	running  map[string]int    // node → solves running ("" for the whole pool)
 	peak     map[string]int
 	barrier  chan struct{} // closed when `want` solves run at once
@@ -43,7 +45,7 @@ type fakeRun struct {
 }
 
 func newFakeRun(want int) *fakeRun {
-	return &fakeRun{on: map[string]string{}, running: map[string]int{}, peak: map[string]int{}, barrier: make(chan struct{}), want: want, received: map[string][]client.CacheOptionsEntry{}, attrs: map[string]map[string]string{}}
+	return &fakeRun{on: map[string]string{}, parts: map[string]string{}, running: map[string]int{}, peak: map[string]int{}, barrier: make(chan struct{}), want: want, received: map[string][]client.CacheOptionsEntry{}, attrs: map[string]map[string]string{}}
 }
 
 func (n *fakeNode) Solve(ctx context.Context, r *request.Request, step *schedule.Step) (map[string]string, error) {
@@ -84,19 +86,34 @@ func (n *fakeNode) Solve(ctx context.Context, r *request.Request, step *schedule
 		}
 	}
 	for _, d := range r.Deps {
+		// The result solved last for d, or for a part the one of d's part
+		// for the same platform.
 		f.mu.Lock()
-		want := f.on[d]
+		want, solve := f.on[d], ""
+		if node, ok := f.parts[d+" "+r.Attrs["platform"]]; ok {
+			want, solve = node, d+" "+r.Attrs["platform"]+"@"+node
+		}
 		f.mu.Unlock()
-		if got := step.Inputs()[d]; got.Node != want {
+		got := step.Inputs()[d]
+		if got.Node != want {
 			return nil, fmt.Errorf("input %s from node %q, want %q (where it was solved)", d, got.Node, want)
+		}
+		if solve == "" {
+			continue
+		}
+		if got.Gateway == nil || string(got.Gateway.Metadata["fake.solve"]) != solve {
+			return nil, fmt.Errorf("input %s is %+v, want the result of %q", d, got.Gateway, solve)
 		}
 	}
 	f.mu.Lock()
 	f.on[r.Target] = n.name
+	f.parts[r.Target+" "+r.Attrs["platform"]] = n.name
 	f.ran = append(f.ran, r.Target+" "+r.Attrs["platform"]+"@"+n.name)
 	f.mu.Unlock()
 	done()
-	if err := step.Solved(ctx, schedule.Result{Node: n.name}); err != nil {
+	// What the result is, for a dependent to check it got the right one.
+	res := &gateway.Result{Metadata: map[string][]byte{"fake.solve": []byte(r.Target + " " + r.Attrs["platform"] + "@" + n.name)}}
+	if err := step.Solved(ctx, schedule.Result{Node: n.name, Gateway: res}); err != nil {
 		return nil, err
 	}
 	resp := map[string]string{"node": n.name}
@@ -352,7 +369,9 @@ func TestSolverSplits(t *testing.T) {
 	}
 	run(t, s, rs)
 	slices.Sort(f.ran)
-	want := []string{"app linux/amd64,linux/arm64@amd", "base linux/amd64,linux/arm64@amd", "x linux/amd64@amd", "x linux/arm64@arm"}
+	// x alone, and the base/app chain: each (target, platform) on its
+	// platform's node (TestSolverSplitsChain checks the chain's inputs).
+	want := []string{"app linux/amd64@amd", "app linux/arm64@arm", "base linux/amd64@amd", "base linux/arm64@arm", "x linux/amd64@amd", "x linux/arm64@arm"}
 	if !reflect.DeepEqual(f.ran, want) {
 		t.Fatalf("solves %v\nwant   %v", f.ran, want)
 	}
@@ -397,5 +416,56 @@ func TestSolverChainAcrossNodes(t *testing.T) {
 	run(t, s, rs)
 	if f.on["base"] != f.on["app"] {
 		t.Errorf("without a registry: base on %s, app on %s", f.on["base"], f.on["app"])
+	}
+}
+
+// A target: chain built for two platforms on two nodes, one native for
+// each: every (target, platform) on its platform's node, each dependent's
+// part given its dependency's part for the same platform (the fake node
+// checks the result it receives), and the chain pinned per platform even
+// when the emulating node is less loaded.
+func TestSolverSplitsChain(t *testing.T) {
+	f := newFakeRun(0)
+	amd := Capacity{Name: "amd", Native: []string{"linux/amd64"}, Emulated: []string{"linux/arm64"}}
+	arm := Capacity{Name: "arm", Native: []string{"linux/arm64"}, Emulated: []string{"linux/amd64"}}
+	rs := reqs("base@linux/amd64,linux/arm64", "app@linux/arm64,linux/amd64", "tools@linux/amd64,linux/arm64")
+	rs[1].Deps = map[string]string{"base": "base"}
+	rs[2].Deps = map[string]string{"b": "base", "a": "app"}
+	for _, o := range []Options{{}, {Cache: Cache{Registry: "127.0.0.1:5000/pool"}}} { // a registry does not change it
+		f = newFakeRun(0)
+		s, err := NewSolver([]Member{member(amd, &fakeNode{"amd", f, nil}), member(arm, &fakeNode{"arm", f, nil})}, rs, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, oc := range run(t, schedule.Limit(s, 1), rs) { // a --jobs bound of 1 holds: no slot is kept
+			if oc.Status != schedule.Succeeded {
+				t.Fatalf("%s: %s: %v", oc.Target, oc.Status, oc.Err)
+			}
+		}
+		slices.Sort(f.ran)
+		want := []string{"app linux/amd64@amd", "app linux/arm64@arm", "base linux/amd64@amd", "base linux/arm64@arm", "tools linux/amd64@amd", "tools linux/arm64@arm"}
+		if !reflect.DeepEqual(f.ran, want) {
+			t.Fatalf("solves %v\nwant   %v", f.ran, want)
+		}
+		for _, tg := range []string{"base", "app", "tools"} {
+			p := s.Placements()[tg]
+			if p.Parts["linux/amd64"].Node != "amd" || p.Parts["linux/arm64"].Node != "arm" {
+				t.Errorf("placement of %s: amd64 on %s, arm64 on %s", tg, p.Parts["linux/amd64"].Node, p.Parts["linux/arm64"].Node)
+			}
+		}
+	}
+
+	// Targets of a chain with different platforms: kept whole, as before.
+	rs2 := reqs("base@linux/amd64,linux/arm64", "app@linux/amd64")
+	rs2[1].Deps = map[string]string{"base": "base"}
+	f = newFakeRun(0)
+	s, err := NewSolver([]Member{member(amd, &fakeNode{"amd", f, nil}), member(arm, &fakeNode{"arm", f, nil})}, rs2, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, s, rs2)
+	slices.Sort(f.ran)
+	if want := []string{"app linux/amd64@amd", "base linux/amd64,linux/arm64@amd"}; !reflect.DeepEqual(f.ran, want) {
+		t.Fatalf("mixed platforms: solves %v\nwant   %v", f.ran, want)
 	}
 }

@@ -25,8 +25,9 @@ import (
 // would have written (package join). A target is split only when every
 // output can be joined: pushes (one image index, tags at the release),
 // oci and docker outputs to a file or directory, and local directories.
-// A target: chain is not split (its results stay on one node), nor a
-// target with index annotations, a --load, a tar output or stdout.
+// A target: chain is split as a whole, each platform on one node
+// (chainsplit.go). Not split: a target with index annotations, a --load, a
+// tar output or stdout, nor a chain with any such target.
 
 // splittable reports whether r can be split over several nodes.
 func splittable(r *request.Request) bool {
@@ -116,25 +117,31 @@ func (s *Solver) solveSplit(ctx context.Context, r *request.Request, step *sched
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	// The parts report one result to the schedule, once all have solved:
-	// the target is solved when every platform is.
+	// the target is solved when every platform is, and its dependents'
+	// parts each get the same platform's (Result.Parts). Every part's
+	// solve stays open until the schedule lets the target go on.
 	var mu sync.Mutex
-	arrived, solved, solvedErr := 0, make(chan struct{}), error(nil)
-	partSolved := func(ctx context.Context, res schedule.Result) error {
-		mu.Lock()
-		arrived++
-		last := arrived == len(parts)
-		mu.Unlock()
-		if last {
-			solvedErr = step.Solved(ctx, schedule.Result{Node: res.Node})
-			close(solved)
-		}
-		select {
-		case <-solved:
-			return solvedErr
-		case <-ctx.Done():
-			return context.Cause(ctx)
+	results := map[string]schedule.Result{}
+	solved, solvedErr := make(chan struct{}), error(nil)
+	partSolved := func(platform string) func(context.Context, schedule.Result) error {
+		return func(ctx context.Context, res schedule.Result) error {
+			mu.Lock()
+			results[platform] = res
+			last := len(results) == len(parts)
+			mu.Unlock()
+			if last {
+				solvedErr = step.Solved(ctx, schedule.Result{Node: res.Node, Parts: results})
+				close(solved)
+			}
+			select {
+			case <-solved:
+				return solvedErr
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
 		}
 	}
+	chained := s.chain[r.Target] != ""
 	pl.Parts = map[string]*Placement{}
 	var wg sync.WaitGroup
 	errs := make([]error, len(parts))
@@ -143,8 +150,14 @@ func (s *Solver) solveSplit(ctx context.Context, r *request.Request, step *sched
 		s.mu.Lock()
 		pl.Parts[pt.platform] = pp
 		s.mu.Unlock()
+		inputs := step.Inputs()
+		if chained {
+			if inputs, err = partInputs(r, inputs, pt.platform); err != nil {
+				return nil, err
+			}
+		}
 		wg.Go(func() {
-			resp, err := s.place(ctx, Unit{Target: r.Target, Platforms: []string{pt.platform}}, pt.req, schedule.NewStep(step.Inputs(), partSolved), pp, false)
+			resp, err := s.place(ctx, Unit{Target: r.Target, Platforms: []string{pt.platform}}, pt.req, schedule.NewStep(inputs, partSolved(pt.platform)), pp, chained)
 			if err != nil {
 				errs[i] = fmt.Errorf("%s: %w", pt.platform, err)
 				cancel(errs[i])
@@ -155,7 +168,7 @@ func (s *Solver) solveSplit(ctx context.Context, r *request.Request, step *sched
 			s.mu.Unlock()
 			if pt.push != nil { // on the same node: its cache has the part
 				noop := func(context.Context, schedule.Result) error { return nil }
-				if resp, err = s.members[pt.node].Solver.Solve(ctx, pt.push, schedule.NewStep(step.Inputs(), noop)); err != nil {
+				if resp, err = s.members[pt.node].Solver.Solve(ctx, pt.push, schedule.NewStep(inputs, noop)); err != nil {
 					errs[i] = fmt.Errorf("%s: %w", pt.platform, err)
 					cancel(errs[i])
 					return

@@ -34,6 +34,10 @@ type Result struct {
 	// Node is the Name of the node that solved the target.
 	Node    string
 	Gateway *gateway.Result
+	// Parts are a target split by platform (builder/pool): each
+	// platform's result, on its own node, for the same platform's part of
+	// a dependent. Nil for a target solved whole.
+	Parts map[string]Result
 }
 
 // Step is a solve's handle on its schedule.
