@@ -279,11 +279,20 @@ func printPoolSummary(w io.Writer, rep *report.Report, pr *poolRun) {
 	}
 }
 
-// name is how the summary names the pool.
+// name is how the summary names the pool: the nodes that answered.
 func (pr *poolRun) name() string {
-	var names []string
+	var nodes []pool.Node
 	for _, n := range pr.nodes {
-		names = append(names, n.cap.Name)
+		nodes = append(nodes, pool.Node{Name: n.cap.Name})
+	}
+	return poolName(nodes)
+}
+
+// poolName is how a summary names a pool of these nodes.
+func poolName(nodes []pool.Node) string {
+	var names []string
+	for _, n := range nodes {
+		names = append(names, n.Name)
 	}
 	return fmt.Sprintf("a pool of %d node(s) (%s)", len(names), strings.Join(names, ", "))
 }
