@@ -90,6 +90,9 @@ func buildDefinition(ctx context.Context, o *bakeOptions) error {
 			return err
 		}
 	} else {
+		// the node a remote definition was read on is let go: the pool
+		// opens its nodes itself (an embedded one cannot be opened twice)
+		o.closeNode()
 		if rep, pr, err = runOnPool(ctx, p, run, reqs, ex, o, call); err != nil {
 			return err
 		}
