@@ -1,6 +1,7 @@
 package pool
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,7 +10,7 @@ import (
 	"github.com/containerd/platforms"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
-	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/kiln-build/kiln/hclspec"
 )
 
 // DefaultFile is where a pool file is looked for when none is given:
@@ -82,18 +83,25 @@ func LoadFile(path string) (*Pool, error) {
 }
 
 // Parse reads a pool file's text; name is its path (TLS files are relative
-// to its directory).
+// to its directory). It is parsed as bake files are (hclspec.ParseSyntax:
+// HCL, or HCL-JSON by its name), and its errors are rendered as theirs
+// are: HCL's diagnostics with the source line quoted, a value the pool
+// cannot use as file:line:col: node "NAME": what is wrong.
 func Parse(name string, data []byte) (*Pool, error) {
-	f, diags := hclparse.NewParser().ParseHCL(data, name)
-	if diags.HasErrors() {
-		return nil, diags
+	diagsErr := func(d hcl.Diagnostics) error {
+		return &hclspec.DiagnosticsError{Diags: d, Files: []hclspec.File{{Name: name, Data: data}}}
 	}
+	hf, diags := hclspec.ParseSyntax(name, data)
+	if diags.HasErrors() {
+		return nil, diagsErr(diags)
+	}
+	f := hf.Parsed
 	var spec fileSpec
 	if diags := gohcl.DecodeBody(f.Body, nil, &spec); diags.HasErrors() {
-		return nil, diags
+		return nil, diagsErr(diags)
 	}
 	if diags := checkEmpty(spec.Remain); diags.HasErrors() {
-		return nil, diags
+		return nil, diagsErr(diags)
 	}
 	content, _, _ := f.Body.PartialContent(&hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "node", LabelNames: []string{"name"}}}})
 	p := &Pool{CacheRegistry: spec.CacheRegistry, CacheDir: spec.CacheDir}
@@ -105,11 +113,11 @@ func Parse(name string, data []byte) (*Pool, error) {
 	for i, ns := range spec.Nodes {
 		blk := content.Blocks[i]
 		rng := blk.DefRange
-		at := func(summary, detail string, r hcl.Range) error {
-			return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: r.Ptr()}}
+		at := func(r hcl.Range, format string, args ...any) error {
+			return errors.New(hclspec.Located(r, fmt.Sprintf("node %q: ", ns.Name)+fmt.Sprintf(format, args...)))
 		}
 		if prev, dup := seen[ns.Name]; dup {
-			return nil, at("Duplicate node", fmt.Sprintf("node %q was already declared at %s", ns.Name, prev), blk.LabelRanges[0])
+			return nil, at(blk.LabelRanges[0], "already declared at %s:%d:%d", prev.Filename, prev.Start.Line, prev.Start.Column)
 		}
 		seen[ns.Name] = rng
 		attrs, _ := blk.Body.JustAttributes()
@@ -120,15 +128,15 @@ func Parse(name string, data []byte) (*Pool, error) {
 			return rng
 		}
 		if err := checkAddress(ns.Address); err != nil {
-			return nil, at("Invalid node address", fmt.Sprintf("node %q: %v", ns.Name, err), attrRange("address"))
+			return nil, at(attrRange("address"), "%v", err)
 		}
 		for _, pl := range ns.Platforms {
 			if _, err := platforms.Parse(pl); err != nil {
-				return nil, at("Invalid platform", fmt.Sprintf("node %q: %v", ns.Name, err), attrRange("platforms"))
+				return nil, at(attrRange("platforms"), "%v", err)
 			}
 		}
 		if ns.MaxSolves < 0 {
-			return nil, at("Invalid max-solves", fmt.Sprintf("node %q: max-solves must be 0 (no bound) or more", ns.Name), attrRange("max-solves"))
+			return nil, at(attrRange("max-solves"), "max-solves must be 0 (no bound) or more")
 		}
 		n := Node{Name: ns.Name, Address: ns.Address, Platforms: ns.Platforms, MaxSolves: ns.MaxSolves, DeclRange: &rng}
 		if ns.TLS != nil {
@@ -140,13 +148,13 @@ func Parse(name string, data []byte) (*Pool, error) {
 			}
 			n.TLS = TLS{CA: rel(ns.TLS.CA), Cert: rel(ns.TLS.Cert), Key: rel(ns.TLS.Key), ServerName: ns.TLS.ServerName}
 			if (n.TLS.Cert == "") != (n.TLS.Key == "") {
-				return nil, at("Invalid tls", fmt.Sprintf("node %q: cert and key go together", ns.Name), rng)
+				return nil, at(rng, "tls: cert and key go together")
 			}
 		}
 		p.Nodes = append(p.Nodes, n)
 	}
 	if len(p.Nodes) == 0 {
-		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "No nodes", Detail: "a pool file declares at least one node block", Subject: f.Body.MissingItemRange().Ptr()}}
+		return nil, errors.New(hclspec.Located(f.Body.MissingItemRange(), "no node: a pool file declares at least one node block"))
 	}
 	return p, nil
 }

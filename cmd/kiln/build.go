@@ -64,10 +64,10 @@ func buildDefinition(ctx context.Context, o *bakeOptions) error {
 		return err
 	}
 	// the up-to-date check, before any engine is contacted (skip.go)
-	sk := newSkipRun(ctx, o, plan, reqs)
+	sk := newSkipRun(ctx, o, plan, reqs, runIdentity(o, p))
 	run := sk.plan(reqs)
 	if len(run) == 0 {
-		return reportUpToDate(ctx, o, sk, plan, reqs, ex, call)
+		return reportUpToDate(ctx, o, p, sk, plan, reqs, ex, call)
 	}
 	if err := sk.forget(); err != nil {
 		return err
@@ -90,6 +90,9 @@ func buildDefinition(ctx context.Context, o *bakeOptions) error {
 			return err
 		}
 	} else {
+		// the node a remote definition was read on is let go: the pool
+		// opens its nodes itself (an embedded one cannot be opened twice)
+		o.closeNode()
 		if rep, pr, err = runOnPool(ctx, p, run, reqs, ex, o, call); err != nil {
 			return err
 		}

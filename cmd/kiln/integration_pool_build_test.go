@@ -284,7 +284,7 @@ func TestIntegrationPoolBadInput(t *testing.T) {
 
 	os.WriteFile(pool, []byte("node \"a\" {\n  address = \"unix://\"\n}\n"), 0o644)
 	r = client.bake(t, dir, "--pool", pool, "app").mustFail(t)
-	if !strings.Contains(r.out, pool+":2,13-22: Invalid node address") {
+	if !strings.Contains(r.out, pool+`:2:13: node "a": address "unix://" names no host or path`) {
 		t.Errorf("pool file error without its position:\n%s", tail(r.out, 20))
 	}
 

@@ -67,7 +67,7 @@ node "gone" {
 	}
 	os.WriteFile(poolFile, []byte("node \"a\" {\n  address = \"http://x\"\n}\n"), 0o644)
 	r = client.kiln(t, dir, "pool", "ls", "--pool", poolFile)
-	if r.code == 0 || !strings.Contains(r.out, poolFile+":2,13-23: Invalid node address") {
+	if r.code == 0 || !strings.Contains(r.out, poolFile+`:2:13: node "a": address "http://x": want embedded`) {
 		t.Errorf("bad pool file: exit %d\n%s", r.code, r.out)
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/kiln-build/kiln/builder/request"
 	"github.com/kiln-build/kiln/builder/schedule"
 	"github.com/kiln-build/kiln/builder/solve"
+	"github.com/moby/buildkit/client"
 )
 
 // bakePool is the pool a bake run builds on: every --builder (addresses,
@@ -78,18 +79,8 @@ func openPool(ctx context.Context, p *pool.Pool, warn io.Writer) ([]openedNode, 
 	var wg sync.WaitGroup
 	for i, n := range p.Nodes {
 		wg.Go(func() {
-			ctx, cancel := context.WithTimeout(ctx, timeout)
-			defer cancel()
-			nd, err := node.Open(ctx, n.Address, node.OpenOptions{
-				CACert: n.TLS.CA, Cert: n.TLS.Cert, Key: n.TLS.Key, ServerName: n.TLS.ServerName, ConnectTimeout: timeout,
-			})
+			nd, ws, err := openPoolNode(ctx, n, timeout)
 			if err != nil {
-				errs[i] = err
-				return
-			}
-			ws, err := nd.Client().ListWorkers(ctx)
-			if err != nil {
-				nd.Close()
 				errs[i] = err
 				return
 			}
@@ -113,6 +104,25 @@ func openPool(ctx context.Context, p *pool.Pool, warn io.Writer) ([]openedNode, 
 		return nil, fmt.Errorf("no node of the pool answers (%s)", strings.Join(why, "; "))
 	}
 	return out, nil
+}
+
+// openPoolNode opens n and asks what it builds, within timeout: a node
+// that answers that is one a run can use.
+func openPoolNode(ctx context.Context, n pool.Node, timeout time.Duration) (node.Node, []*client.WorkerInfo, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	nd, err := node.Open(ctx, n.Address, node.OpenOptions{
+		CACert: n.TLS.CA, Cert: n.TLS.Cert, Key: n.TLS.Key, ServerName: n.TLS.ServerName, ConnectTimeout: timeout,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	ws, err := nd.Client().ListWorkers(ctx)
+	if err != nil {
+		nd.Close()
+		return nil, nil, err
+	}
+	return nd, ws, nil
 }
 
 func normalized(ps []string) []string {
@@ -279,11 +289,20 @@ func printPoolSummary(w io.Writer, rep *report.Report, pr *poolRun) {
 	}
 }
 
-// name is how the summary names the pool.
+// name is how the summary names the pool: the nodes that answered.
 func (pr *poolRun) name() string {
-	var names []string
+	var nodes []pool.Node
 	for _, n := range pr.nodes {
-		names = append(names, n.cap.Name)
+		nodes = append(nodes, pool.Node{Name: n.cap.Name})
+	}
+	return poolName(nodes)
+}
+
+// poolName is how a summary names a pool of these nodes.
+func poolName(nodes []pool.Node) string {
+	var names []string
+	for _, n := range nodes {
+		names = append(names, n.Name)
 	}
 	return fmt.Sprintf("a pool of %d node(s) (%s)", len(names), strings.Join(names, ", "))
 }

@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
+	"strings"
+	"time"
 
 	"github.com/kiln-build/kiln/bake"
 	"github.com/kiln-build/kiln/bake/remote"
@@ -12,9 +15,10 @@ import (
 	"github.com/kiln-build/kiln/builder/progress"
 )
 
-// nodeOnce opens the --builder node at most once per command: a remote
+// nodeOnce opens the node a command reads on at most once: a remote
 // definition is read on it (as buildx reads one on the selected builder),
-// and the build then runs on the same node.
+// and a build on one node then runs on the same node. For a pool it is
+// the first node that answers.
 type nodeOnce struct {
 	node node.Node
 	err  error
@@ -28,9 +32,32 @@ func (o *bakeOptions) openNode(ctx context.Context) (node.Node, error) {
 	n := o.nodes
 	if !n.done {
 		n.done = true
-		n.node, n.err = node.Open(ctx, o.builder, node.OpenOptions{})
+		n.node, n.err = openReadNode(ctx, o)
 	}
 	return n.node, n.err
+}
+
+// openReadNode opens the one node of the run (bakePool), or else the first
+// node of the pool, in its order, that answers: a remote definition is
+// read on it as buildx reads one on its builder's first node.
+func openReadNode(ctx context.Context, o *bakeOptions) (node.Node, error) {
+	p, err := bakePool(o, os.LookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	if p == nil {
+		return node.Open(ctx, o.builder, node.OpenOptions{})
+	}
+	const timeout = 10 * time.Second
+	var why []string
+	for _, pn := range p.Nodes {
+		nd, _, err := openPoolNode(ctx, pn, timeout)
+		if err == nil {
+			return nd, nil
+		}
+		why = append(why, fmt.Sprintf("%s: %s", pn.Name, firstLine(err.Error())))
+	}
+	return nil, fmt.Errorf("no node of the pool answers (%s)", strings.Join(why, "; "))
 }
 
 func (o *bakeOptions) closeNode() {
@@ -41,7 +68,7 @@ func (o *bakeOptions) closeNode() {
 }
 
 // remoteDefinition is the remote definition the arguments name, read on
-// the --builder node with its progress on bio.stderr; nil without one.
+// the run's node (openReadNode) with its progress on bio.stderr; nil without one.
 func remoteDefinition(o *bakeOptions, bio bakeIO) (*bake.RemoteDefinition, error) {
 	if o.remoteURL == "" {
 		return nil, nil

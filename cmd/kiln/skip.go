@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/kiln-build/kiln/bake"
 	"github.com/kiln-build/kiln/builder/engine"
 	"github.com/kiln-build/kiln/builder/inputs"
+	"github.com/kiln-build/kiln/builder/pool"
 	"github.com/kiln-build/kiln/builder/report"
 	"github.com/kiln-build/kiln/builder/request"
 	"github.com/kiln-build/kiln/builder/schedule"
@@ -43,8 +45,9 @@ type skipRun struct {
 }
 
 // newSkipRun evaluates every request. With --no-skip every target is
-// built, and recorded after as usual: the next run can skip it.
-func newSkipRun(ctx context.Context, o *bakeOptions, plan *bake.Plan, reqs []*request.Request) *skipRun {
+// built, and recorded after as usual: the next run can skip it. where is
+// what the run builds on (runIdentity).
+func newSkipRun(ctx context.Context, o *bakeOptions, plan *bake.Plan, reqs []*request.Request, where string) *skipRun {
 	wd, _ := os.Getwd()
 	dir := skip.DefaultDir(wd)
 	s := &skipRun{
@@ -80,7 +83,7 @@ func newSkipRun(ctx context.Context, o *bakeOptions, plan *bake.Plan, reqs []*re
 	}
 	s.decisions = skip.Evaluate(ctx, specs, skip.Options{
 		Store: s.store, Resolver: s.resolver, Stat: s.stat,
-		Node:     nodeIdentity(o.builder),
+		Node:     where,
 		Versions: map[string]string{"kiln": kilnVersion(), "buildkit": buildkitModuleVersion()},
 		Env:      env,
 		Rebuild:  o.noSkip,
@@ -95,6 +98,37 @@ func newSkipRun(ctx context.Context, o *bakeOptions, plan *bake.Plan, reqs []*re
 		}
 	}
 	return s
+}
+
+// runIdentity names what a run builds on, without contacting it, for the
+// up-to-date fingerprint: the one node (p nil), else the pool.
+func runIdentity(o *bakeOptions, p *pool.Pool) string {
+	if p == nil {
+		return nodeIdentity(o.builder)
+	}
+	return poolIdentity(p)
+}
+
+// poolIdentity names a pool by what decides where and how its targets
+// build: each node's address and declared platforms (sorted: the order
+// nodes are listed in does not change a result), and the cache the nodes
+// share. Names, TLS files and max-solves are left out: they change
+// neither. Adding or removing a node changes it, as switching nodes does.
+func poolIdentity(p *pool.Pool) string {
+	var nodes []string
+	for _, n := range p.Nodes {
+		plats := slices.Sorted(slices.Values(normalized(n.Platforms)))
+		nodes = append(nodes, nodeIdentity(n.Address)+"["+strings.Join(plats, ",")+"]")
+	}
+	slices.Sort(nodes)
+	id := "pool:" + strings.Join(nodes, " ")
+	if p.CacheRegistry != "" {
+		id += " cache-registry=" + p.CacheRegistry
+	}
+	if p.CacheDir != "" {
+		id += " cache-dir=" + p.CacheDir
+	}
+	return id
 }
 
 // nodeIdentity names the node without contacting it: the embedded
@@ -355,14 +389,18 @@ func (s *skipRun) record(ctx context.Context, rep *report.Report, reqs []*reques
 // reportUpToDate ends a run in which every target is up to date: no
 // engine is started; the summary, metadata file and exit status are those
 // of a run whose targets all succeeded, with their last builds' results.
-func reportUpToDate(ctx context.Context, o *bakeOptions, s *skipRun, plan *bake.Plan, reqs []*request.Request, ex schedule.Execution, call *buildflags.CallFunc) error {
+func reportUpToDate(ctx context.Context, o *bakeOptions, p *pool.Pool, s *skipRun, plan *bake.Plan, reqs []*request.Request, ex schedule.Execution, call *buildflags.CallFunc) error {
 	now := time.Now()
-	if w := report.NoOutputWarning(reqs, nodeIdentityName(o.builder)); w != "" {
+	where := nodeIdentityName(o.builder)
+	if p != nil {
+		where = poolName(p.Nodes)
+	}
+	if w := report.NoOutputWarning(reqs, where); w != "" {
 		fmt.Fprintf(os.Stderr, "WARNING: %s\n", w)
 	}
 	rep := &report.Report{Requests: map[string]*request.Request{}}
 	s.record(ctx, rep, reqs)
-	return finishRun(o, rep, ex, plan, call, nodeIdentityName(o.builder), nil, now, now)
+	return finishRun(o, rep, ex, plan, call, where, nil, now, now)
 }
 
 // nodeIdentityName is how the summary names the node it did not contact.
