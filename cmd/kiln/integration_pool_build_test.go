@@ -353,21 +353,7 @@ func TestIntegrationPoolCacheDir(t *testing.T) {
 // and `--append`: kiln uses both of its nodes.
 func TestIntegrationPoolBuildxBuilder(t *testing.T) {
 	a, b := servePoolNode(t), servePoolNode(t)
-	buildx := findBuildx()
-	if buildx == "" {
-		t.Skip("buildx v0.38.2 not found (KILN_TEST_BUILDX, PATH, $GOPATH/bin)")
-	}
-	cfg := t.TempDir()
-	for _, args := range [][]string{
-		{"create", "--name", "pair", "--driver", "remote", a.addr},
-		{"create", "--name", "pair", "--append", "--node", "second", "--driver", "remote", b.addr},
-	} {
-		cmd := exec.Command(buildx, args...)
-		cmd.Env = append(os.Environ(), "BUILDX_CONFIG="+cfg)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("buildx %v: %v\n%s", args, err, out)
-		}
-	}
+	cfg := buildxPair(t, a.addr, b.addr)
 	dir := t.TempDir()
 	n := nonce()
 	hcl, names := spinPlan("x", "buildx-builder-"+n, 4, 20000)
@@ -381,4 +367,26 @@ func TestIntegrationPoolBuildxBuilder(t *testing.T) {
 	if !used["pair0"] || !used["second"] || len(used) != 2 {
 		t.Errorf("targets ran on %v, want both of the builder's nodes (pair0, second):\n%s", used, tail(r.out, 12))
 	}
+}
+
+// buildxPair creates, with real buildx in a private BUILDX_CONFIG (returned),
+// the builder "pair" of two remote-driver nodes, a then b (node "second").
+func buildxPair(t *testing.T, a, b string) string {
+	t.Helper()
+	buildx := findBuildx()
+	if buildx == "" {
+		t.Skip("buildx v0.38.2 not found (KILN_TEST_BUILDX, PATH, $GOPATH/bin)")
+	}
+	cfg := t.TempDir()
+	for _, args := range [][]string{
+		{"create", "--name", "pair", "--driver", "remote", a},
+		{"create", "--name", "pair", "--append", "--node", "second", "--driver", "remote", b},
+	} {
+		cmd := exec.Command(buildx, args...)
+		cmd.Env = append(os.Environ(), "BUILDX_CONFIG="+cfg)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("buildx %v: %v\n%s", args, err, out)
+		}
+	}
+	return cfg
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -16,21 +14,7 @@ import (
 // first answering node, and the targets are built over the pool.
 func TestIntegrationPoolRemoteDefinition(t *testing.T) {
 	a, b := servePoolNode(t), servePoolNode(t)
-	buildx := findBuildx()
-	if buildx == "" {
-		t.Skip("buildx v0.38.2 not found (KILN_TEST_BUILDX, PATH, $GOPATH/bin)")
-	}
-	cfg := t.TempDir()
-	for _, args := range [][]string{
-		{"create", "--name", "pair", "--driver", "remote", a.addr},
-		{"create", "--name", "pair", "--append", "--node", "second", "--driver", "remote", b.addr},
-	} {
-		cmd := exec.Command(buildx, args...)
-		cmd.Env = append(os.Environ(), "BUILDX_CONFIG="+cfg)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("buildx %v: %v\n%s", args, err, out)
-		}
-	}
+	cfg := buildxPair(t, a.addr, b.addr)
 	n := nonce()
 	git, _ := serveGitFiles(t, map[string]string{
 		"docker-bake.hcl": `group "default" {
