@@ -24,6 +24,7 @@ import (
 	"github.com/kiln-build/kiln/builder/request"
 	"github.com/kiln-build/kiln/builder/schedule"
 	"github.com/kiln-build/kiln/builder/solve"
+	"github.com/kiln-build/kiln/internal/atomicfile"
 	"github.com/moby/buildkit/client"
 )
 
@@ -154,9 +155,14 @@ func writePlacements(last map[string]string, placed map[string]pool.Placement, r
 			last[o.Target] = p.Node
 		}
 	}
+	// best effort: losing the record only loses stickiness; written
+	// atomically, so a kill leaves the old record or the new one
 	data, _ := json.Marshal(last)
-	if err := os.MkdirAll(lastRunDir(), 0o755); err == nil {
-		err = os.WriteFile(placementsFile(), data, 0o644)
+	if err := os.MkdirAll(lastRunDir(), 0o755); err != nil {
+		return
+	}
+	if tmp, err := os.CreateTemp(lastRunDir(), ".placements-*.json"); err == nil {
+		_ = atomicfile.Commit(tmp, placementsFile(), 0o644, func(w io.Writer) error { _, err := w.Write(data); return err })
 	}
 }
 
